@@ -1,0 +1,1 @@
+"""Teller collector: ingest service, CLI, settings and storage."""

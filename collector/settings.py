@@ -1,0 +1,61 @@
+"""Typed settings for every Teller process, read from TELLER_* environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """All of Teller's settings; each field is documented in docs/settings.md."""
+
+    model_config = SettingsConfigDict(env_prefix="TELLER_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Directory for the embedded database and local state.")
+    clickhouse_url: str = Field(
+        "",
+        description="Empty for the embedded engine in the data dir; clickhouse://user:pass@host:9000/db "
+        "selects a ClickHouse server.",
+    )
+    host: str = Field("127.0.0.1", description="Address `teller serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `teller serve` listens on.")
+    flush_rows: int = Field(10_000, ge=1, description="Buffered rows that trigger a write to ClickHouse.")
+    flush_interval: float = Field(1.0, gt=0, description="Seconds between writes of a non-empty buffer.")
+    trusted_proxies: CommaList = Field(
+        default_factory=list,
+        description="Addresses or CIDRs whose X-Forwarded-For header is believed (comma-separated).",
+    )
+    sites: CommaList = Field(
+        default_factory=list,
+        description="Domains registered at startup if missing (comma-separated); `teller sites add` also works.",
+    )
+    timezone: str = Field("UTC", description="Time zone given to sites created without one.")
+    max_body_bytes: int = Field(65_536, ge=1024, description="Largest accepted body of one event, in bytes.")
+    max_batch_events: int = Field(1_000, ge=1, description="Most events accepted in one POST /api/events.")
+    site_refresh_interval: float = Field(
+        10.0, gt=0, description="Seconds between reloads of sites and salts shared through ClickHouse."
+    )
+    log_level: str = Field("info", description="Log level of the Teller process (debug, info, warning, error).")
+
+    @field_validator("trusted_proxies", "sites", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        """Accept a comma-separated string as well as a JSON list."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when the embedded chdb engine is used."""
+        return not self.clickhouse_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process, read once from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""ClickHouse storage: one module per engine, the SQL escaper, migrations and shared state."""
