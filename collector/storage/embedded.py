@@ -61,42 +61,108 @@ def _lock_data_dir(data_dir: Path) -> int:
     return fd
 
 
+class _Engine:
+    """The process's one chdb session: chdb allows a single data path per process."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.lock_fd = _lock_data_dir(data_dir)
+        self.lock = threading.Lock()
+        self.database = "default"
+        self.users = 0
+        try:
+            self.session = chdb_session.Session(str(data_dir / "clickhouse"))
+        except Exception as error:
+            os.close(self.lock_fd)
+            raise DataDirInUse(f"cannot open the embedded database in {data_dir.resolve()}: {error}") from None
+        for setting in ("output_format_json_quote_64bit_integers = 0", "session_timezone = 'UTC'"):
+            self.session.query(f"SET {setting}")
+
+    def run(self, database: str, sql: str, fmt: str) -> bytes:
+        """Run one statement in a database, serialised with every other statement of the process."""
+        with self.lock:
+            try:
+                if database != self.database:
+                    self.session.query(f"USE {database}")
+                    self.database = database
+                return self.session.query(sql, fmt).bytes()
+            except Exception as error:
+                raise StoreError(str(error).strip()[:2000]) from None
+
+    def insert(self, database: str, sql: str, fmt: str, payload: bytes) -> None:
+        """Stream one formatted payload into an INSERT."""
+        with self.lock:
+            try:
+                if database != self.database:
+                    self.session.query(f"USE {database}")
+                    self.database = database
+                inserter = self.session.send_insert(sql, fmt)
+                inserter.append(payload)
+                inserter.finish()
+            except Exception as error:
+                raise StoreError(str(error).strip()[:2000]) from None
+
+    def close(self) -> None:
+        """Close the session and release the data dir lock."""
+        with self.lock:
+            self.session.close()
+        os.close(self.lock_fd)
+
+
+_engine: _Engine | None = None
+_engine_lock = threading.Lock()
+
+
+def _attach(data_dir: Path) -> _Engine:
+    """The process's engine for data_dir, opening it on first use."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = _Engine(data_dir)
+        elif _engine.data_dir.resolve() != data_dir.resolve():
+            raise DataDirInUse(
+                f"this process already uses the embedded data dir {_engine.data_dir.resolve()}; "
+                f"it cannot also open {data_dir.resolve()}"
+            )
+        _engine.users += 1
+        return _engine
+
+
+def _detach(engine: _Engine) -> None:
+    """Release one use of the engine, closing it after the last."""
+    global _engine
+    with _engine_lock:
+        engine.users -= 1
+        if engine.users == 0:
+            engine.close()
+            _engine = None
+
+
 class EmbeddedStore:
-    """One chdb session per process, serialised by a lock (chdb is unsafe across threads)."""
+    """A database inside the process's chdb engine; statements are serialised (chdb is unsafe across threads)."""
 
     engine = "embedded"
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database: str = "default") -> None:
+        if not database.isidentifier():
+            raise ValueError(f"invalid database name {database!r}")
         self.data_dir = Path(data_dir)
-        self._lock_fd = _lock_data_dir(self.data_dir)
-        self._lock = threading.Lock()
+        self.database = database
+        self._engine = _attach(self.data_dir)
+        self._closed = False
         self._column_types: dict[str, dict[str, str]] = {}
-        try:
-            self._session = chdb_session.Session(str(self.data_dir / "clickhouse"))
-        except Exception as error:
-            os.close(self._lock_fd)
-            raise DataDirInUse(f"cannot open the embedded database in {self.data_dir.resolve()}: {error}") from None
-        for setting in ("output_format_json_quote_64bit_integers = 0", "session_timezone = 'UTC'"):
-            self._session.query(f"SET {setting}")
-
-    def _run(self, sql: str, fmt: str = "CSV") -> bytes:
-        """Run one statement under the session lock."""
-        with self._lock:
-            try:
-                result = self._session.query(sql, fmt)
-            except Exception as error:
-                raise StoreError(str(error)) from None
-        return result.bytes()
+        if database != "default":
+            self._engine.run("default", f"CREATE DATABASE IF NOT EXISTS {database}", "CSV")
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         """Run a statement that returns nothing."""
-        self._run(substitute(sql, params))
+        self._engine.run(self.database, substitute(sql, params), "CSV")
         if sql.lstrip().upper().startswith(("ALTER", "CREATE", "DROP")):
             self._column_types.clear()
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a SELECT and return its rows as tuples."""
-        raw = self._run(substitute(sql, params), "JSONCompact")
+        raw = self._engine.run(self.database, substitute(sql, params), "JSONCompact")
         if not raw:
             return []
         return [tuple(row) for row in orjson.loads(raw)["data"]]
@@ -117,7 +183,9 @@ class EmbeddedStore:
             return
         types = self._types_of(table)
         try:
-            arrays = [pa.array(values, type=_arrow_type(types[name])) for name, values in zip(columns, data)]
+            arrays = [
+                pa.array(values, type=_arrow_type(types[name])) for name, values in zip(columns, data, strict=True)
+            ]
         except (KeyError, pa.ArrowException) as error:
             raise StoreError(f"cannot convert rows for {table}: {error}") from None
         batch = pa.record_batch(arrays, names=list(columns))
@@ -125,16 +193,15 @@ class EmbeddedStore:
         with pa.ipc.new_stream(sink, batch.schema) as writer:
             writer.write_batch(batch)
         payload = sink.getvalue().to_pybytes()
-        with self._lock:
-            try:
-                inserter = self._session.send_insert(f"INSERT INTO {table} ({', '.join(columns)})", "ArrowStream")
-                inserter.append(payload)
-                inserter.finish()
-            except Exception as error:
-                raise StoreError(str(error)) from None
+        self._engine.insert(self.database, f"INSERT INTO {table} ({', '.join(columns)})", "ArrowStream", payload)
+
+    def drop_database(self) -> None:
+        """Drop this store's database (tests use one database each)."""
+        if self.database != "default":
+            self._engine.run("default", f"DROP DATABASE IF EXISTS {self.database}", "CSV")
 
     def close(self) -> None:
-        """Close the session and release the data dir lock."""
-        with self._lock:
-            self._session.close()
-        os.close(self._lock_fd)
+        """Release this store; the engine closes with the last one."""
+        if not self._closed:
+            self._closed = True
+            _detach(self._engine)

@@ -1,0 +1,48 @@
+# Developer and CI entry points. `make test` is what CI runs (through .ci/run).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CLICKHOUSE_SERVER ?= /usr/sbin/clickhouse-server
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TELLER_DATA_DIR ?= ./data
+export TELLER_DATA_DIR
+
+.PHONY: venv install run test server-deps lint clean
+
+venv: $(STAMP)
+
+install: $(STAMP)
+
+# Reinstalls only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/teller serve --host $(HOST) --port $(PORT)
+
+# Installs clickhouse-server when it is missing and we are root; otherwise the server tests skip
+# (or fail, with CI or TELLER_REQUIRE_SERVER=1 set).
+server-deps:
+	@if [ -n "$$TELLER_TEST_CLICKHOUSE_SERVER" ] || [ -x $(CLICKHOUSE_SERVER) ]; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		bash .ci/apt-install clickhouse-server clickhouse-client; \
+	else \
+		echo "clickhouse-server is missing: run 'sudo .ci/apt-install clickhouse-server clickhouse-client'"; \
+	fi
+
+test: install server-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

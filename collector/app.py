@@ -1,0 +1,72 @@
+"""The Teller ASGI application: ingest endpoints, the stats API, health, wired to one store."""
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from collector.ingest.buffer import WriteBuffer
+from collector.ingest.client_ip import TrustedProxies
+from collector.ingest.client_prefix_middleware import ClientPrefixMiddleware
+from collector.ingest.event import EVENT_COLUMNS
+from collector.ingest.routes import build_router
+from collector.ingest.service import IngestService
+from collector.ingest.state import SharedState
+from collector.settings import Settings
+from collector.storage.migrations import migrate
+from collector.storage.store import Store, open_store
+from dashboard.stats_api import build_stats_router
+
+log = logging.getLogger("teller")
+
+
+class Teller:
+    """Everything one serving process owns: the store, shared state, buffer and ingest service."""
+
+    def __init__(self, settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time):
+        self.settings = settings
+        self.store = store if store is not None else open_store(settings)
+        self.state = SharedState(self.store, settings.site_refresh_interval, clock)
+        self.buffer = WriteBuffer(self.store, "events", EVENT_COLUMNS, settings.flush_rows, settings.flush_interval)
+        self.ingest = IngestService(self.state, self.buffer, clock)
+
+    def start(self) -> None:
+        """Migrate, register configured sites, load shared state and start background threads."""
+        migrate(self.store)
+        if self.settings.sites:
+            self.state.ensure_sites(self.settings.sites, self.settings.timezone)
+        self.state.start()
+        self.buffer.start()
+
+    def stop(self) -> None:
+        """Flush buffered rows and stop background threads."""
+        self.buffer.stop()
+        self.state.stop()
+
+
+def create_app(settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time) -> FastAPI:
+    """Build the application; the store is opened from settings unless one is given."""
+    teller = Teller(settings, store, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        teller.start()
+        try:
+            yield
+        finally:
+            teller.stop()
+
+    app = FastAPI(title="Teller", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.teller = teller
+    app.include_router(build_router(teller.ingest, settings.max_body_bytes, settings.max_batch_events))
+    app.include_router(build_stats_router(teller.store, lambda: teller.state.sites, settings.site_refresh_interval))
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    app.add_middleware(ClientPrefixMiddleware, trusted_proxies=TrustedProxies(settings.trusted_proxies))
+    return app

@@ -1,0 +1,183 @@
+"""The `teller` command: serve, migrate, and manage sites and API keys."""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from collector.settings import Settings
+from collector.storage.store import DataDirInUse, Store, StoreError, open_store
+
+app = typer.Typer(
+    help="Teller: self-hosted, cookieless, privacy-first web analytics.\n\n"
+    "Settings come from TELLER_* environment variables (see docs/settings.md).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sites_app = typer.Typer(help="Register and list the websites Teller accepts events for.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create, list and revoke API keys for the stats API.", no_args_is_help=True)
+app.add_typer(sites_app, name="sites")
+app.add_typer(keys_app, name="api-keys")
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit with status 1."""
+    typer.echo(f"teller: error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def opened_store(migrated: bool = True) -> Iterator[Store]:
+    """Open the configured store (migrated), turning engine errors into one-line messages."""
+    settings = Settings()
+    store = None
+    try:
+        store = open_store(settings)
+        if migrated:
+            from collector.storage.migrations import migrate
+
+            migrate(store)
+        yield store
+    except DataDirInUse as error:
+        fail(str(error))
+    except StoreError as error:
+        fail(f"ClickHouse: {error}")
+    finally:
+        if store is not None:
+            store.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default: TELLER_HOST or 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: TELLER_PORT or 8000].")] = None,
+) -> None:
+    """Run the collector, stats API and dashboard (migrates the schema first)."""
+    import uvicorn
+
+    from collector.app import create_app
+
+    settings = Settings()
+    try:
+        application = create_app(settings)
+    except DataDirInUse as error:
+        fail(str(error))
+    except StoreError as error:
+        fail(f"ClickHouse: {error}")
+    engine = "embedded chdb in " + str(settings.data_dir.resolve()) if settings.embedded else "ClickHouse server"
+    typer.echo(f"teller: serving on http://{host or settings.host}:{port or settings.port} ({engine})", err=True)
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level,
+        # The access log prints scope["client"], which ClientPrefixMiddleware has already truncated.
+        access_log=True,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Apply pending schema migrations (running it again does nothing)."""
+    from collector.storage.migrations import migrate
+
+    with opened_store(migrated=False) as store:
+        applied = migrate(store)
+    if applied:
+        for migration in applied:
+            typer.echo(f"applied {migration.version:04d}_{migration.name}")
+    else:
+        typer.echo("schema is up to date")
+
+
+@sites_app.command("add")
+def sites_add(
+    domain: Annotated[str, typer.Argument(help="The site's domain, e.g. example.com (www. is dropped).")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone for the site's days, e.g. Europe/Oslo.")] = "",
+) -> None:
+    """Register a site so its events are accepted."""
+    from collector.storage.sites import add_site
+
+    with opened_store() as store:
+        try:
+            site = add_site(store, domain, timezone or Settings().timezone)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"added {site.domain} ({site.timezone})")
+
+
+@sites_app.command("list")
+def sites_list() -> None:
+    """List registered sites and their time zones."""
+    from collector.storage.sites import list_sites
+
+    with opened_store() as store:
+        sites = list_sites(store)
+    for site in sites:
+        typer.echo(f"{site.domain}\t{site.timezone}")
+    if not sites:
+        typer.echo("no sites yet: add one with `teller sites add example.com`", err=True)
+
+
+@sites_app.command("remove")
+def sites_remove(domain: Annotated[str, typer.Argument(help="Domain to stop accepting events for.")]) -> None:
+    """Stop accepting events for a site (its statistics stay until retention removes them)."""
+    from collector.storage.sites import remove_site
+
+    with opened_store() as store:
+        try:
+            remove_site(store, domain)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"removed {domain}")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="A label to recognise the key by.")] = "default",
+) -> None:
+    """Create an API key; it is printed once, as the last line, and only its hash is stored."""
+    from collector.storage.api_keys import create_api_key
+
+    with opened_store() as store:
+        key = create_api_key(store, name)
+    typer.echo(f"created API key {name!r}; store it now, it cannot be shown again:", err=True)
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List live API keys by hash prefix and name."""
+    from collector.storage.api_keys import list_api_keys
+
+    with opened_store() as store:
+        for prefix, name, created in list_api_keys(store):
+            typer.echo(f"{prefix}\t{name}\t{created}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    hash_prefix: Annotated[str, typer.Argument(help="Hash prefix shown by `teller api-keys list`.")],
+) -> None:
+    """Revoke an API key by the hash prefix `api-keys list` shows."""
+    from collector.storage.api_keys import live_key_hashes, revoke_api_key
+
+    with opened_store() as store:
+        matches = [h for h in live_key_hashes(store) if h.startswith(hash_prefix)]
+        if len(matches) != 1:
+            fail(f"{len(matches)} live keys match {hash_prefix!r}; give a longer prefix")
+        revoke_api_key(store, matches[0])
+    typer.echo(f"revoked {hash_prefix}")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

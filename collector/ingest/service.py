@@ -1,0 +1,47 @@
+"""Turns validated payloads into buffered rows: one pipeline run per site the event names."""
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from collector.ingest.buffer import WriteBuffer
+from collector.ingest.pipeline import Context, Dropped, run_pipeline
+from collector.ingest.request import EventRequest
+from collector.ingest.state import SharedState
+
+
+@dataclass
+class Outcome:
+    """What happened to one payload: rows buffered and reasons for the ones dropped."""
+
+    buffered: int = 0
+    dropped: list[str] = field(default_factory=list)
+
+
+class IngestService:
+    """The pipeline plus the write buffer, with counters for the metrics endpoint."""
+
+    def __init__(self, state: SharedState, buffer: WriteBuffer, clock: Callable[[], float] = time.time) -> None:
+        self.state = state
+        self.buffer = buffer
+        self.clock = clock
+        self.accepted = 0
+        self.dropped: Counter[str] = Counter()
+
+    def ingest(self, request: EventRequest, ip_prefix: str, user_agent: str, prefetch: bool = False) -> Outcome:
+        """Run the pipeline for every domain of the request and buffer the resulting rows."""
+        outcome = Outcome()
+        now = self.clock()
+        for domain in request.domains:
+            ctx = Context(request, domain.removeprefix("www."), ip_prefix, user_agent, now, prefetch)
+            try:
+                event = run_pipeline(ctx, self.state)
+            except Dropped as drop:
+                outcome.dropped.append(drop.reason)
+                self.dropped[drop.reason] += 1
+                continue
+            self.buffer.append(event.row())
+            outcome.buffered += 1
+        self.accepted += outcome.buffered
+        return outcome

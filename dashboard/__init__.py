@@ -1,0 +1,1 @@
+"""Teller dashboard: statistics queries, the stats API and the web UI."""

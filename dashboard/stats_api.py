@@ -1,0 +1,68 @@
+"""POST /api/v2/query: the Stats API, shaped like Plausible's v2 (a subset), behind bearer keys."""
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from fastapi import APIRouter, Request, Response
+
+from collector.storage.store import Store, StoreError
+from dashboard.auth import ApiKeyAuth, bearer_token
+from dashboard.query import QueryError, parse_query
+from dashboard.stats import run_query, uses_rollup
+
+MAX_QUERY_BYTES = 65_536
+
+
+def _json(status: int, body: Any) -> Response:
+    """A JSON response."""
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def build_stats_router(store: Store, sites: Callable[[], Mapping[str, Any]], key_max_age: float = 30.0) -> APIRouter:
+    """The stats API router; sites() returns the current domain → Site mapping."""
+    router = APIRouter()
+    auth = ApiKeyAuth(store, key_max_age)
+
+    def today_of(timezone: str) -> dt.date:
+        return dt.datetime.now(ZoneInfo(timezone)).date()
+
+    @router.post(
+        "/api/v2/query",
+        summary="Query statistics (Plausible Stats API v2 subset)",
+        responses={400: {"description": "Invalid query"}, 401: {"description": "Missing or wrong API key"}},
+    )
+    async def query(request: Request) -> Response:
+        token = bearer_token(request.headers.get("authorization"))
+        try:
+            authorised = token is not None and auth.is_valid(token)
+        except StoreError:
+            return _json(503, {"error": "the database is not reachable"})
+        if not authorised:
+            return Response(
+                orjson.dumps({"error": "a valid API key is required (Authorization: Bearer <key>)"}),
+                status_code=401,
+                media_type="application/json",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        raw = await request.body()
+        if len(raw) > MAX_QUERY_BYTES:
+            return _json(413, {"error": f"the query is larger than {MAX_QUERY_BYTES} bytes"})
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return _json(400, {"error": "the body is not valid JSON"})
+        try:
+            stats_query = parse_query(body, {d: s.timezone for d, s in sites().items()}, today_of)
+        except QueryError as error:
+            return _json(400, {"error": str(error)})
+        try:
+            results = run_query(store, stats_query)
+        except StoreError:
+            return _json(503, {"error": "the database could not answer the query"})
+        meta = {"source": "rollup" if uses_rollup(stats_query) else "events", "time_zone": stats_query.timezone}
+        return _json(200, {"results": results, "meta": meta, "query": stats_query.echo()})
+
+    return router
