@@ -1,6 +1,6 @@
 """End-to-end numbers on both engines: known IPs and user agents in, exact statistics out."""
 
-from harness import CHROME_WINDOWS, FIREFOX, GOOGLEBOT, SAFARI_IPHONE, Harness
+from harness import CHROME_WINDOWS, GOOGLEBOT, SAFARI_IPHONE, Harness
 
 SITE = "scenario.test"
 DAY = ["2026-11-20", "2026-11-20"]
