@@ -18,6 +18,7 @@ from collector.ingest.state import SharedState
 from collector.settings import Settings
 from collector.storage.migrations import migrate
 from collector.storage.store import Store, open_store
+from dashboard.auth import ApiKeyAuth
 from dashboard.stats_api import build_stats_router
 
 log = logging.getLogger("teller")
@@ -62,7 +63,8 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
     app = FastAPI(title="Teller", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.teller = teller
     app.include_router(build_router(teller.ingest, settings.max_body_bytes, settings.max_batch_events))
-    app.include_router(build_stats_router(teller.store, lambda: teller.state.sites, settings.site_refresh_interval))
+    app.state.api_key_auth = ApiKeyAuth(teller.store, max_age=30.0)
+    app.include_router(build_stats_router(teller.store, lambda: teller.state.sites, app.state.api_key_auth))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -21,10 +21,9 @@ def _json(status: int, body: Any) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def build_stats_router(store: Store, sites: Callable[[], Mapping[str, Any]], key_max_age: float = 30.0) -> APIRouter:
+def build_stats_router(store: Store, sites: Callable[[], Mapping[str, Any]], auth: ApiKeyAuth) -> APIRouter:
     """The stats API router; sites() returns the current domain → Site mapping."""
     router = APIRouter()
-    auth = ApiKeyAuth(store, key_max_age)
 
     def today_of(timezone: str) -> dt.date:
         return dt.datetime.now(ZoneInfo(timezone)).date()

@@ -57,3 +57,11 @@ def key_is_valid(key: str, live_hashes: set[str]) -> bool:
     for stored in live_hashes:
         found |= hmac.compare_digest(presented, stored)
     return found
+
+
+def key_is_live(store: Store, key_hash: str) -> bool:
+    """Ask ClickHouse whether one key hash exists and is not revoked."""
+    rows = store.query(
+        "SELECT argMax(revoked, version) FROM api_keys WHERE key_hash = %(h)s GROUP BY key_hash", {"h": key_hash}
+    )
+    return bool(rows) and not rows[0][0]
