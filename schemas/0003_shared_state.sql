@@ -19,10 +19,11 @@ CREATE TABLE IF NOT EXISTS api_keys (
 ORDER BY key_hash;
 
 -- Random salts, one per UTC day; several candidates may race in, the smallest wins everywhere.
--- Salts older than yesterday are deleted.
+-- One partition per day, so deleting a day's salt is an immediate DROP PARTITION.
 CREATE TABLE IF NOT EXISTS salts (
     day Date,
     salt String,
     created_at DateTime
 ) ENGINE = MergeTree
+PARTITION BY day
 ORDER BY (day, salt);

@@ -43,8 +43,14 @@ def current_salts(store: Store, today: dt.date) -> dict[dt.date, bytes]:
 
 
 def delete_old_salts(store: Store, now: float | None = None) -> None:
-    """Delete every salt older than yesterday, so no visitor hash can be recomputed after 48 hours."""
+    """Drop every salt older than yesterday, so no visitor hash can be recomputed after 48 hours."""
     today = _utc_day(time.time() if now is None else now)
-    cutoff = (today - dt.timedelta(days=1)).isoformat()
-    if store.query("SELECT count() FROM salts WHERE day < toDate(%(cutoff)s)", {"cutoff": cutoff})[0][0]:
-        store.execute("ALTER TABLE salts DELETE WHERE day < toDate(%(cutoff)s)", {"cutoff": cutoff})
+    cutoff = (today - dt.timedelta(days=1)).strftime("%Y%m%d")
+    partitions = store.query(
+        "SELECT DISTINCT partition_id FROM system.parts "
+        "WHERE database = currentDatabase() AND table = 'salts' AND active AND partition_id < %(cutoff)s",
+        {"cutoff": cutoff},
+    )
+    for (partition_id,) in partitions:
+        # DROP PARTITION is synchronous on both engines; ALTER ... DELETE is an asynchronous mutation on 18.16.
+        store.execute("ALTER TABLE salts DROP PARTITION ID %(id)s", {"id": partition_id})
