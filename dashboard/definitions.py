@@ -17,6 +17,11 @@ METRICS: dict[str, Metric] = {
     "events": Metric("count()", "sumMerge(events)"),
 }
 
+# Metric → summed column of the search_terms table, and its one dimension (see dashboard/search_terms.py);
+# they combine with nothing else, so no search term can be related to other data through a query.
+SEARCH_METRICS: dict[str, str] = {"searches": "searches", "zero_result_searches": "zero_result_searches"}
+SEARCH_DIMENSION = "search:term"
+
 # Dimension → events column. LowCardinality columns are cast so both engines group them alike.
 DIMENSIONS: dict[str, str] = {
     "event:page": "pathname",

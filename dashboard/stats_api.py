@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from collector.storage.store import Store, StoreError
 from dashboard.auth import ApiKeyAuth, bearer_token
 from dashboard.query import QueryError, parse_query
+from dashboard.search_terms import is_search_query, run_search_query
 from dashboard.stats import run_query, uses_rollup
 
 MAX_QUERY_BYTES = 65_536
@@ -21,7 +22,9 @@ def _json(status: int, body: Any) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def build_stats_router(store: Store, sites: Callable[[], Mapping[str, Any]], auth: ApiKeyAuth) -> APIRouter:
+def build_stats_router(
+    store: Store, sites: Callable[[], Mapping[str, Any]], auth: ApiKeyAuth, search_min_count: int = 3
+) -> APIRouter:
     """The stats API router; sites() returns the current domain → Site mapping."""
     router = APIRouter()
 
@@ -57,11 +60,18 @@ def build_stats_router(store: Store, sites: Callable[[], Mapping[str, Any]], aut
             stats_query = parse_query(body, {d: s.timezone for d, s in sites().items()}, today_of)
         except QueryError as error:
             return _json(400, {"error": str(error)})
+        search = is_search_query(stats_query)
         try:
-            results = run_query(store, stats_query)
+            if search:
+                results = run_search_query(store, stats_query, search_min_count)
+            else:
+                results = run_query(store, stats_query)
         except StoreError:
             return _json(503, {"error": "the database could not answer the query"})
-        meta = {"source": "rollup" if uses_rollup(stats_query) else "events", "time_zone": stats_query.timezone}
+        if search:
+            meta = {"source": "search_terms", "time_zone": stats_query.timezone, "search_min_count": search_min_count}
+        else:
+            meta = {"source": "rollup" if uses_rollup(stats_query) else "events", "time_zone": stats_query.timezone}
         return _json(200, {"results": results, "meta": meta, "query": stats_query.echo()})
 
     return router
