@@ -13,12 +13,13 @@ from collector.ingest.client_ip import TrustedProxies
 from collector.ingest.client_prefix_middleware import ClientPrefixMiddleware
 from collector.ingest.event import EVENT_COLUMNS
 from collector.ingest.routes import build_router
-from collector.ingest.search_buffer import SearchBuffer
 from collector.ingest.service import IngestService
 from collector.ingest.state import SharedState
 from collector.settings import Settings
+from collector.snippet import build_snippet_router
 from collector.storage.migrations import migrate
 from collector.storage.store import Store, open_store
+from collector.storage.visits import VisitJob
 from dashboard.auth import ApiKeyAuth
 from dashboard.stats_api import build_stats_router
 
@@ -33,8 +34,8 @@ class Teller:
         self.store = store if store is not None else open_store(settings)
         self.state = SharedState(self.store, settings.site_refresh_interval, clock)
         self.buffer = WriteBuffer(self.store, "events", EVENT_COLUMNS, settings.flush_rows, settings.flush_interval)
-        self.searches = SearchBuffer(self.store, settings.flush_rows, settings.search_flush_interval)
-        self.ingest = IngestService(self.state, self.buffer, clock, self.searches)
+        self.ingest = IngestService(self.state, self.buffer, clock)
+        self.visits = VisitJob(self.store, settings.visit_interval, settings.visit_settle, clock)
 
     def start(self) -> None:
         """Migrate, register configured sites, load shared state and start background threads."""
@@ -43,12 +44,12 @@ class Teller:
             self.state.ensure_sites(self.settings.sites, self.settings.timezone)
         self.state.start()
         self.buffer.start()
-        self.searches.start()
+        self.visits.start()
 
     def stop(self) -> None:
         """Flush buffered rows and stop background threads."""
+        self.visits.stop()
         self.buffer.stop()
-        self.searches.stop()
         self.state.stop()
 
 
@@ -67,10 +68,9 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
     app = FastAPI(title="Teller", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.teller = teller
     app.include_router(build_router(teller.ingest, settings.max_body_bytes, settings.max_batch_events))
+    app.include_router(build_snippet_router())
     app.state.api_key_auth = ApiKeyAuth(teller.store, max_age=30.0)
-    app.include_router(
-        build_stats_router(teller.store, lambda: teller.state.sites, app.state.api_key_auth, settings.search_min_count)
-    )
+    app.include_router(build_stats_router(teller.store, lambda: teller.state.sites, app.state.api_key_auth))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -32,7 +32,9 @@ class Harness:
 
     def __init__(self, store: Store, data_dir: Path, **settings: Any) -> None:
         self.now = NOON
-        self.settings = Settings(data_dir=data_dir, flush_interval=3600, site_refresh_interval=3600, **settings)
+        self.settings = Settings(
+            data_dir=data_dir, flush_interval=3600, site_refresh_interval=3600, visit_interval=3600, **settings
+        )
         self.store = store
         self.app = create_app(self.settings, store=store, clock=lambda: self.now)
         self.teller = self.app.state.teller
@@ -77,9 +79,12 @@ class Harness:
         return self.post_event(body, ip=ip, user_agent=user_agent)
 
     def flush(self) -> None:
-        """Write buffered events and search counts now."""
+        """Write buffered events now."""
         self.teller.buffer.flush()
-        self.teller.searches.flush()
+
+    def close_visits(self) -> int:
+        """Run the visit job once at the harness clock; return its new watermark."""
+        return self.teller.visits.run_once()
 
     @property
     def api_key(self) -> str:

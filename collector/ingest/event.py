@@ -12,6 +12,7 @@ class Event:
     ts: int
     name: str
     visitor_id: int = 0
+    previous_visitor_id: int = 0
     hostname: str = ""
     pathname: str = "/"
     referrer: str = ""

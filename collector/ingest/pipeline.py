@@ -13,18 +13,10 @@ from collector.ingest.geo import country_of
 from collector.ingest.page_url import parse_page_url
 from collector.ingest.referrer import classify_referrer
 from collector.ingest.request import EventRequest
-from collector.ingest.search_terms import (
-    SEARCH_EVENT,
-    Search,
-    clean_props,
-    explicit_search,
-    page_term,
-    search_names,
-    strip_search_params,
-)
 from collector.ingest.state import SharedState
 from collector.ingest.useragent import parse_user_agent
 from collector.ingest.visitor import visitor_id
+from collector.storage.sessions import IDLE_SECONDS as VISIT_IDLE_SECONDS
 
 MAX_REFERRER = 2000
 
@@ -47,8 +39,7 @@ class Context:
     user_agent: str
     now: float
     prefetch: bool = False
-    search: Search | None = None
-    keep_event: bool = True
+    do_not_track: bool = False
     event: Event = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +65,12 @@ def drop_unknown_site(ctx: Context, state: SharedState) -> None:
     """Only registered sites are stored."""
     if ctx.site not in state.sites:
         raise Dropped("unknown_site")
+
+
+def drop_do_not_track(ctx: Context, state: SharedState) -> None:
+    """DNT: 1 and Sec-GPC: 1 are honoured unless the site turned that off."""
+    if ctx.do_not_track and state.sites[ctx.site].respect_dnt:
+        raise Dropped("do_not_track")
 
 
 def put_page(ctx: Context, state: SharedState) -> None:
@@ -121,6 +118,10 @@ def put_visitor_id(ctx: Context, state: SharedState) -> None:
     if salt is None:
         raise Dropped("no_salt")
     ctx.event.visitor_id = visitor_id(salt, ctx.site, ctx.ip_prefix, ctx.user_agent)
+    # In a UTC day's first 30 minutes a visit may continue from yesterday: keep yesterday's hash too.
+    previous = state.salt_for(ctx.now - 86400) if ctx.now % 86400 < VISIT_IDLE_SECONDS else None
+    if previous is not None:
+        ctx.event.previous_visitor_id = visitor_id(previous, ctx.site, ctx.ip_prefix, ctx.user_agent)
 
 
 def put_details(ctx: Context, state: SharedState) -> None:
@@ -135,36 +136,17 @@ def put_details(ctx: Context, state: SharedState) -> None:
         event.prop_values = list(request.props.values())
 
 
-def put_search(ctx: Context, state: SharedState) -> None:
-    """Site-search term of a pageview URL or a "search" event, for search_terms only; cut from the row."""
-    request, event = ctx.request, ctx.event
-    names = search_names(state.sites[ctx.site].search_params)
-    term = page_term(request.url, request.hash_mode, names)
-    if request.name == SEARCH_EVENT:
-        # A search event becomes an aggregate only: no row ties it to a visitor or a time.
-        ctx.keep_event = False
-        ctx.search = explicit_search(request.props, term)
-        if ctx.search is None:
-            raise Dropped("no_search_term")
-        return
-    if term and request.name == "pageview":
-        ctx.search = Search(term, 1, 0)
-    event.pathname = strip_search_params(event.pathname, names)
-    if event.prop_values and (term or names):
-        event.prop_keys, event.prop_values = clean_props(event.prop_keys, event.prop_values, term, names)
-
-
 STEPS: tuple[Step, ...] = (
     drop_prefetch,
     drop_bots,
     drop_unknown_site,
+    drop_do_not_track,
     put_page,
     put_referrer,
     put_user_agent,
     put_country,
     put_visitor_id,
     put_details,
-    put_search,
 )
 
 

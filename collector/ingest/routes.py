@@ -58,6 +58,11 @@ def _request_facts(request: Request) -> tuple[str, str, bool]:
     return (client.host if client else "0.0.0.0"), user_agent, prefetch
 
 
+def _do_not_track(request: Request) -> bool:
+    """The browser asks not to be tracked (Do-Not-Track or Global Privacy Control)."""
+    return request.headers.get("dnt", "").strip() == "1" or request.headers.get("sec-gpc", "").strip() == "1"
+
+
 def build_router(service: IngestService, max_body_bytes: int, max_batch_events: int) -> APIRouter:
     """Routes bound to one ingest service."""
     router = APIRouter()
@@ -78,7 +83,7 @@ def build_router(service: IngestService, max_body_bytes: int, max_batch_events: 
         try:
             raw = await read_limited_body(request, max_body_bytes)
             event_request = parse_event(decode_json(raw))
-            outcome = service.ingest(event_request, ip_prefix, user_agent, prefetch)
+            outcome = service.ingest(event_request, ip_prefix, user_agent, prefetch, _do_not_track(request))
         except BodyTooLarge:
             return _error(413, f"the body is larger than {max_body_bytes} bytes")
         except RequestError as error:
@@ -98,6 +103,7 @@ def build_router(service: IngestService, max_body_bytes: int, max_batch_events: 
     )
     async def record_events(request: Request) -> Response:
         ip_prefix, user_agent, prefetch = _request_facts(request)
+        do_not_track = _do_not_track(request)
         limit = max_body_bytes * max_batch_events
         try:
             body: Any = decode_json(await read_limited_body(request, limit))
@@ -112,7 +118,7 @@ def build_router(service: IngestService, max_body_bytes: int, max_batch_events: 
         accepted, dropped, errors = 0, {}, []
         for index, item in enumerate(body):
             try:
-                outcome = service.ingest(parse_event(item), ip_prefix, user_agent, prefetch)
+                outcome = service.ingest(parse_event(item), ip_prefix, user_agent, prefetch, do_not_track)
             except RequestError as error:
                 errors.append({"index": index, "error": str(error)})
                 continue

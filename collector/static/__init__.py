@@ -1,0 +1,1 @@
+"""Files Teller serves as they are: the tracking snippet."""

@@ -1,0 +1,104 @@
+"""Visit metrics: closed visits from visit_hourly or visits, plus open visits derived from events.
+
+A visit is counted in the range holding its first event. The visit job stores a visit once 30
+minutes pass without events; until then it is derived here from recent events, and a visit the job
+already stored is skipped by visit_id, so no visit is counted twice or missed while the job runs.
+"""
+
+from typing import Any
+
+from collector.storage.sessions import IDLE_SECONDS, MAX_VISIT_SECONDS, visits_sql
+from collector.storage.visits import HOURLY_DIMENSIONS, deduplicated_visits
+from dashboard.definitions import DIMENSIONS, TIME_DIMENSIONS, VISIT_METRICS
+from dashboard.query import StatsQuery
+from dashboard.sql_parts import filter_sql, order_sql
+
+ROLLUP_DIMENSIONS = frozenset(dimension for dimension, _ in HOURLY_DIMENSIONS if dimension)
+_RANGE = "start_ts >= toDateTime(%(start)s) AND start_ts < toDateTime(%(end)s)"
+_PER_VISIT = (
+    "toUInt64(1) AS v_visits, toUInt64(bounce) AS v_bounces, toUInt64(pageviews) AS v_pageviews, "
+    "toUInt64(duration_ms) AS v_duration"
+)
+
+
+def uses_visit_rollup(query: StatsQuery) -> bool:
+    """visit_hourly answers unfiltered queries with at most one non-time dimension it holds."""
+    plain = [d for d in query.dimensions if d not in TIME_DIMENSIONS]
+    return not query.filters and (not plain or (len(plain) == 1 and plain[0] in ROLLUP_DIMENSIONS))
+
+
+def _dimensions(query: StatsQuery, time_column: str, value: str | None = None) -> list[str]:
+    """d<i> select expressions; value replaces the non-time dimension (the rollup's value column)."""
+    selects = []
+    for index, dimension in enumerate(query.dimensions):
+        if dimension in TIME_DIMENSIONS:
+            expression = TIME_DIMENSIONS[dimension].format(col=time_column)
+        else:
+            expression = value or DIMENSIONS[dimension]
+        selects.append(f"{expression} AS d{index}")
+    return selects
+
+
+def _closed_from_rollup(query: StatsQuery, params: dict[str, Any]) -> str:
+    """Closed visits per hour and value; the newest recount of each row has the most visits."""
+    plain = [d for d in query.dimensions if d not in TIME_DIMENSIONS]
+    params["visit_dimension"] = plain[0] if plain else ""
+    selects = [*_dimensions(query, "hour", "value"), "max(visits) AS v_visits"]
+    selects += [f"argMax({column}, visits) AS v_{name}" for column, name in _ROLLUP_SUMS]
+    return (
+        f"SELECT {', '.join(selects)} FROM visit_hourly WHERE site = %(site)s AND dimension = %(visit_dimension)s "
+        "AND hour >= toDateTime(%(start)s) AND hour < toDateTime(%(end)s) GROUP BY hour, value"
+    )
+
+
+_ROLLUP_SUMS = (("bounces", "bounces"), ("pageviews", "pageviews"), ("duration_ms", "duration"))
+
+
+def _closed_from_visits(query: StatsQuery, conditions: list[str]) -> str:
+    """Closed visits, one row each."""
+    source = deduplicated_visits(f"site = %(site)s AND {_RANGE}")
+    where = " AND ".join(conditions) or "1"
+    return f"SELECT {', '.join([*_dimensions(query, 'start_ts'), _PER_VISIT])} FROM ({source}) WHERE {where}"
+
+
+def _open(query: StatsQuery, conditions: list[str], mark: int | None, params: dict[str, Any]) -> str | None:
+    """Visits not stored yet, derived from events; None when the range cannot hold any."""
+    open_from = mark - IDLE_SECONDS if mark is not None else 0
+    if query.end + MAX_VISIT_SECONDS < open_from:
+        return None
+    # Open visits end after open_from, so they started at most MAX_VISIT_SECONDS before it.
+    first_start = max(query.start, open_from - MAX_VISIT_SECONDS)
+    params.update(
+        since=first_start - MAX_VISIT_SECONDS,
+        until=query.end + MAX_VISIT_SECONDS + IDLE_SECONDS,
+        open_from=open_from,
+    )
+    where = [
+        _RANGE,
+        "end_ts >= toDateTime(%(open_from)s)",
+        "visit_id NOT IN (SELECT visit_id FROM visits WHERE site = %(site)s AND start_ts >= toDateTime(%(since)s))",
+        *conditions,
+    ]
+    selects = [*_dimensions(query, "start_ts"), _PER_VISIT]
+    return f"SELECT {', '.join(selects)} FROM ({visits_sql(site=True)}) WHERE {' AND '.join(where)}"
+
+
+def build_visit_sql(query: StatsQuery, mark: int | None, ordered: bool = True) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters of the query's visit metrics; mark is the visit job's watermark."""
+    params: dict[str, Any] = {"site": query.site, "start": query.start, "end": query.end, "tz": query.timezone}
+    conditions = [filter_sql(i, f, params) for i, f in enumerate(query.filters)]
+    if uses_visit_rollup(query):
+        parts = [_closed_from_rollup(query, params)]
+    else:
+        parts = [_closed_from_visits(query, conditions)]
+    opened = _open(query, conditions, mark, params)
+    if opened:
+        parts.append(opened)
+    dims = [f"d{i}" for i in range(len(query.dimensions))]
+    metrics = [f"{VISIT_METRICS[m]} AS m{i}" for i, m in enumerate(query.metrics)]
+    sql = f"SELECT {', '.join([*dims, *metrics])} FROM ({' UNION ALL '.join(parts)})"
+    if dims:
+        sql += " GROUP BY " + ", ".join(dims)
+        if ordered:
+            sql += order_sql(query) + f" LIMIT {int(query.offset)}, {int(query.limit)}"
+    return sql, params
