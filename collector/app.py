@@ -13,6 +13,7 @@ from collector.ingest.client_ip import TrustedProxies
 from collector.ingest.client_prefix_middleware import ClientPrefixMiddleware
 from collector.ingest.event import EVENT_COLUMNS
 from collector.ingest.routes import build_router
+from collector.ingest.search_buffer import SearchBuffer
 from collector.ingest.service import IngestService
 from collector.ingest.state import SharedState
 from collector.settings import Settings
@@ -34,7 +35,8 @@ class Teller:
         self.store = store if store is not None else open_store(settings)
         self.state = SharedState(self.store, settings.site_refresh_interval, clock)
         self.buffer = WriteBuffer(self.store, "events", EVENT_COLUMNS, settings.flush_rows, settings.flush_interval)
-        self.ingest = IngestService(self.state, self.buffer, clock)
+        self.searches = SearchBuffer(self.store, settings.flush_rows, settings.search_flush_interval)
+        self.ingest = IngestService(self.state, self.buffer, clock, self.searches)
         self.visits = VisitJob(self.store, settings.visit_interval, settings.visit_settle, clock)
 
     def start(self) -> None:
@@ -44,12 +46,14 @@ class Teller:
             self.state.ensure_sites(self.settings.sites, self.settings.timezone)
         self.state.start()
         self.buffer.start()
+        self.searches.start()
         self.visits.start()
 
     def stop(self) -> None:
         """Flush buffered rows and stop background threads."""
         self.visits.stop()
         self.buffer.stop()
+        self.searches.stop()
         self.state.stop()
 
 
@@ -70,7 +74,9 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
     app.include_router(build_router(teller.ingest, settings.max_body_bytes, settings.max_batch_events))
     app.include_router(build_snippet_router())
     app.state.api_key_auth = ApiKeyAuth(teller.store, max_age=30.0)
-    app.include_router(build_stats_router(teller.store, lambda: teller.state.sites, app.state.api_key_auth))
+    app.include_router(
+        build_stats_router(teller.store, lambda: teller.state.sites, app.state.api_key_auth, settings.search_min_count)
+    )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -18,6 +18,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 sites_app = typer.Typer(help="Register and list the websites Teller accepts events for.", no_args_is_help=True)
+SEARCH_PARAMS_HELP = (
+    "Comma-separated query parameters that carry site-search terms, e.g. q,query; "
+    "'' for the defaults, '-' to capture none."
+)
 keys_app = typer.Typer(help="Create, list and revoke API keys for the stats API.", no_args_is_help=True)
 app.add_typer(sites_app, name="sites")
 app.add_typer(keys_app, name="api-keys")
@@ -99,16 +103,47 @@ def migrate_command() -> None:
 def sites_add(
     domain: Annotated[str, typer.Argument(help="The site's domain, e.g. example.com (www. is dropped).")],
     timezone: Annotated[str, typer.Option(help="IANA time zone for the site's days, e.g. Europe/Oslo.")] = "",
+    search_params: Annotated[
+        str | None,
+        typer.Option(help=SEARCH_PARAMS_HELP + " [default: keep the current ones; new sites: the defaults]"),
+    ] = None,
 ) -> None:
     """Register a site so its events are accepted."""
     from collector.storage.sites import add_site
 
     with opened_store() as store:
         try:
-            site = add_site(store, domain, timezone or Settings().timezone)
+            site = add_site(store, domain, timezone or Settings().timezone, search_params)
         except ValueError as error:
             fail(str(error))
     typer.echo(f"added {site.domain} ({site.timezone})")
+    if search_params is not None:
+        typer.echo(f"search parameters: {_search_params_text(site.search_params)}")
+
+
+@sites_app.command("search-params")
+def sites_search_params(
+    domain: Annotated[str, typer.Argument(help="A registered domain.")],
+    names: Annotated[str, typer.Argument(help=SEARCH_PARAMS_HELP)],
+) -> None:
+    """Set the query parameters that carry a site's search terms (collectors pick it up on their next refresh)."""
+    from collector.storage.sites import set_search_params
+
+    with opened_store() as store:
+        try:
+            site = set_search_params(store, domain, names)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"{site.domain}: search parameters: {_search_params_text(site.search_params)}")
+
+
+def _search_params_text(stored: str) -> str:
+    """A site's search parameters as `sites list` shows them."""
+    from collector.ingest.search_terms import DEFAULT_SEARCH_PARAMS, NO_SEARCH_PARAMS
+
+    if stored == NO_SEARCH_PARAMS:
+        return "none"
+    return stored or "defaults (" + ",".join(DEFAULT_SEARCH_PARAMS) + ")"
 
 
 @sites_app.command("dnt")
@@ -129,13 +164,13 @@ def sites_dnt(
 
 @sites_app.command("list")
 def sites_list() -> None:
-    """List registered sites and their time zones."""
+    """List registered sites, their time zones and search parameters."""
     from collector.storage.sites import list_sites
 
     with opened_store() as store:
         sites = list_sites(store)
     for site in sites:
-        typer.echo(f"{site.domain}\t{site.timezone}")
+        typer.echo(f"{site.domain}\t{site.timezone}\t{_search_params_text(site.search_params)}")
     if not sites:
         typer.echo("no sites yet: add one with `teller sites add example.com`", err=True)
 

@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     site_refresh_interval: float = Field(
         10.0, gt=0, description="Seconds between reloads of sites and salts shared through ClickHouse."
     )
+    search_min_count: int = Field(
+        3, ge=1, description="Searches a term needs in the queried period to be listed on its own (k-anonymity)."
+    )
+    search_flush_interval: float = Field(
+        3600.0,
+        gt=0,
+        description="Seconds between writes of the summed search counts; the write time is the finest time "
+        "the search_terms table can reveal.",
+    )
     visit_interval: float = Field(
         60.0, gt=0, description="Seconds between runs of the job that stores closed visits and their rollup."
     )

@@ -47,6 +47,11 @@ VISIT_METRICS: dict[str, str] = {
     "views_per_visit": "if(sum(v_visits) = 0, 0, round(sum(v_pageviews) / sum(v_visits), 2))",
 }
 
+# Metric → summed column of the search_terms table, and its one dimension (see dashboard/search_terms.py);
+# they combine with nothing else, so no search term can be related to other data through a query.
+SEARCH_METRICS: dict[str, str] = {"searches": "searches", "zero_result_searches": "zero_result_searches"}
+SEARCH_DIMENSION = "search:term"
+
 # Dimension → events column. LowCardinality columns are cast so both engines group them alike.
 DIMENSIONS: dict[str, str] = {
     "event:page": "pathname",
@@ -72,7 +77,6 @@ DIMENSIONS: dict[str, str] = {
 # Dimensions that only visits have, and those only events have (visits are described by their entry).
 VISIT_ONLY_DIMENSIONS = frozenset({"visit:entry_page", "visit:exit_page"})
 EVENT_ONLY_DIMENSIONS = frozenset({"event:page", "event:name", "event:hostname"})
-
 
 # Dimensions the dimension_hourly rollup holds (see schemas/0002_rollups.sql).
 ROLLUP_DIMENSIONS = frozenset(

@@ -9,6 +9,8 @@ from dashboard.definitions import (
     DIMENSIONS,
     EVENT_ONLY_DIMENSIONS,
     METRICS,
+    SEARCH_DIMENSION,
+    SEARCH_METRICS,
     TIME_DIMENSIONS,
     VISIT_METRICS,
     VISIT_ONLY_DIMENSIONS,
@@ -155,19 +157,20 @@ def parse_query(body: Any, sites: dict[str, str], today_of: Any) -> StatsQuery:
     if not metrics:
         raise QueryError("metrics must name at least one metric")
     for metric in metrics:
-        if metric not in METRICS and metric not in VISIT_METRICS:
-            known = ", ".join([*METRICS, *VISIT_METRICS])
+        if metric not in METRICS and metric not in VISIT_METRICS and metric not in SEARCH_METRICS:
+            known = ", ".join([*METRICS, *VISIT_METRICS, *SEARCH_METRICS])
             raise QueryError(f"unknown metric {metric!r}; known: {known}")
     if len(set(metrics)) != len(metrics):
         raise QueryError("metrics must not repeat")
     dimensions = _string_list(body.get("dimensions", []), "dimensions")
     for dimension in dimensions:
-        if dimension not in DIMENSIONS and dimension not in TIME_DIMENSIONS:
+        if dimension not in DIMENSIONS and dimension not in TIME_DIMENSIONS and dimension != SEARCH_DIMENSION:
             raise QueryError(f"unknown dimension {dimension!r}")
     if len(set(dimensions)) != len(dimensions) or len(dimensions) > 4:
         raise QueryError("dimensions must be at most four distinct names")
     if sum(d in TIME_DIMENSIONS for d in dimensions) > 1:
         raise QueryError("at most one time dimension")
+    _check_search(metrics, dimensions, body.get("filters"))
     _check_visits(metrics, dimensions, body.get("filters"))
     if "date_range" not in body:
         raise QueryError("date_range is required")
@@ -188,6 +191,19 @@ def parse_query(body: Any, sites: dict[str, str], today_of: Any) -> StatsQuery:
         offset=offset,
         date_range=body["date_range"],
     )
+
+
+def _check_search(metrics: list[str], dimensions: list[str], filters: Any) -> None:
+    """Search metrics and search:term stand alone: only date_range narrows them."""
+    filters = filters if isinstance(filters, list) else []
+    filtered = any(isinstance(f, list) and len(f) == 3 and f[1] == SEARCH_DIMENSION for f in filters)
+    if not (filtered or SEARCH_DIMENSION in dimensions or any(m in SEARCH_METRICS for m in metrics)):
+        return
+    if filters or any(m not in SEARCH_METRICS for m in metrics) or dimensions not in ([], [SEARCH_DIMENSION]):
+        raise QueryError(
+            f"{SEARCH_DIMENSION} and the metrics {', '.join(SEARCH_METRICS)} cannot be combined with other "
+            "metrics, dimensions or filters; only date_range narrows them"
+        )
 
 
 def _check_visits(metrics: list[str], dimensions: list[str], filters: Any) -> None:

@@ -79,8 +79,9 @@ class Harness:
         return self.post_event(body, ip=ip, user_agent=user_agent)
 
     def flush(self) -> None:
-        """Write buffered events now."""
+        """Write buffered events and search counts now."""
         self.teller.buffer.flush()
+        self.teller.searches.flush()
 
     def close_visits(self) -> int:
         """Run the visit job once at the harness clock; return its new watermark."""

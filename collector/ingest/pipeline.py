@@ -13,6 +13,15 @@ from collector.ingest.geo import country_of
 from collector.ingest.page_url import parse_page_url
 from collector.ingest.referrer import classify_referrer
 from collector.ingest.request import EventRequest
+from collector.ingest.search_terms import (
+    SEARCH_EVENT,
+    Search,
+    clean_props,
+    explicit_search,
+    page_term,
+    search_names,
+    strip_search_params,
+)
 from collector.ingest.state import SharedState
 from collector.ingest.useragent import parse_user_agent
 from collector.ingest.visitor import visitor_id
@@ -40,6 +49,8 @@ class Context:
     now: float
     prefetch: bool = False
     do_not_track: bool = False
+    search: Search | None = None
+    keep_event: bool = True
     event: Event = field(init=False)
 
     def __post_init__(self) -> None:
@@ -136,6 +147,25 @@ def put_details(ctx: Context, state: SharedState) -> None:
         event.prop_values = list(request.props.values())
 
 
+def put_search(ctx: Context, state: SharedState) -> None:
+    """Site-search term of a pageview URL or a "search" event, for search_terms only; cut from the row."""
+    request, event = ctx.request, ctx.event
+    names = search_names(state.sites[ctx.site].search_params)
+    term = page_term(request.url, request.hash_mode, names)
+    if request.name == SEARCH_EVENT:
+        # A search event becomes an aggregate only: no row ties it to a visitor or a time.
+        ctx.keep_event = False
+        ctx.search = explicit_search(request.props, term)
+        if ctx.search is None:
+            raise Dropped("no_search_term")
+        return
+    if term and request.name == "pageview":
+        ctx.search = Search(term, 1, 0)
+    event.pathname = strip_search_params(event.pathname, names)
+    if event.prop_values and (term or names):
+        event.prop_keys, event.prop_values = clean_props(event.prop_keys, event.prop_values, term, names)
+
+
 STEPS: tuple[Step, ...] = (
     drop_prefetch,
     drop_bots,
@@ -147,6 +177,7 @@ STEPS: tuple[Step, ...] = (
     put_country,
     put_visitor_id,
     put_details,
+    put_search,
 )
 
 

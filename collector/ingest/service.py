@@ -5,9 +5,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from collector.ingest.buffer import WriteBuffer
+from collector.ingest.buffer import BufferFull, WriteBuffer
 from collector.ingest.pipeline import Context, Dropped, run_pipeline
 from collector.ingest.request import EventRequest
+from collector.ingest.search_buffer import SearchBuffer
 from collector.ingest.state import SharedState
 
 
@@ -22,9 +23,16 @@ class Outcome:
 class IngestService:
     """The pipeline plus the write buffer, with counters for the metrics endpoint."""
 
-    def __init__(self, state: SharedState, buffer: WriteBuffer, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        state: SharedState,
+        buffer: WriteBuffer,
+        clock: Callable[[], float] = time.time,
+        searches: SearchBuffer | None = None,
+    ) -> None:
         self.state = state
         self.buffer = buffer
+        self.searches = searches
         self.clock = clock
         self.accepted = 0
         self.dropped: Counter[str] = Counter()
@@ -43,7 +51,16 @@ class IngestService:
                 outcome.dropped.append(drop.reason)
                 self.dropped[drop.reason] += 1
                 continue
-            self.buffer.append(event.row())
+            if ctx.keep_event:
+                self.buffer.append(event.row())
+            if ctx.search is not None and self.searches is not None:
+                try:
+                    self.searches.add(ctx.site, self.state.sites[ctx.site].timezone, now, ctx.search)
+                except BufferFull:
+                    if not ctx.keep_event:
+                        raise
+                    # The event row is kept; failing the request would make the client resend it.
+                    self.dropped["search_buffer_full"] += 1
             outcome.buffered += 1
         self.accepted += outcome.buffered
         return outcome
