@@ -25,6 +25,8 @@ SEARCH_PARAMS_HELP = (
 keys_app = typer.Typer(help="Create, list and revoke API keys for the stats API.", no_args_is_help=True)
 app.add_typer(sites_app, name="sites")
 app.add_typer(keys_app, name="api-keys")
+retention_app = typer.Typer(help="Remove data older than the retention settings.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 
 
 def fail(message: str) -> None:
@@ -224,6 +226,27 @@ def keys_revoke(
             fail(f"{len(matches)} live keys match {hash_prefix!r}; give a longer prefix")
         revoke_api_key(store, matches[0])
     typer.echo(f"revoked {hash_prefix}")
+
+
+@retention_app.command("run")
+def retention_run() -> None:
+    """Apply retention now: raw events, rollups, search aggregates and salts past their periods."""
+    from collector.storage.retention import apply_retention, policy_from
+    from collector.storage.salts import delete_old_salts
+
+    settings = Settings()
+    policy = policy_from(settings)
+    with opened_store() as store:
+        removed = apply_retention(store, policy)
+        delete_old_salts(store)
+    typer.echo(
+        f"kept raw events {policy.events_days} days, rollups {policy.rollup_months} months, "
+        f"search terms {policy.search_months} months, salts 2 days"
+    )
+    for table, rows in removed.items():
+        typer.echo(f"removed {rows} rows from {table}")
+    if not removed:
+        typer.echo("nothing to remove")
 
 
 def main() -> None:

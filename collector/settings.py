@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     visit_settle: int = Field(
         60, ge=0, description="Seconds an event may take to reach ClickHouse; visits close this much later."
     )
+    retention_events_days: int = Field(30, ge=1, description="Days raw events (and per-visit rows) are kept.")
+    retention_rollup_months: int = Field(25, ge=1, description="Months the hourly rollups are kept.")
+    retention_search_months: int = Field(25, ge=1, description="Months the site-search aggregates are kept.")
+    retention_interval: float = Field(3600.0, gt=0, description="Seconds between retention runs inside `teller serve`.")
     log_level: str = Field("info", description="Log level of the Teller process (debug, info, warning, error).")
 
     @field_validator("trusted_proxies", "sites", mode="before")

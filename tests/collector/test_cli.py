@@ -79,6 +79,10 @@ def test_migrate_sites_and_keys(engine: str, embedded_env: dict[str, str], reque
     assert revoked.returncode == 0, revoked.stderr
     assert teller(["api-keys", "list"], env).stdout.strip() == ""
 
+    retention = teller(["retention", "run"], {**env, "TELLER_RETENTION_EVENTS_DAYS": "7"})
+    assert retention.returncode == 0, retention.stderr
+    assert "raw events 7 days" in retention.stdout
+
 
 def test_busy_data_dir_gives_one_line_error(embedded_env: dict[str, str], tmp_path: Path) -> None:
     holder = subprocess.Popen(
