@@ -34,6 +34,21 @@ ENGAGED_TOLERANCE = (-0.2, 1.5)
 DURATION_TOLERANCE = (-1.5, 2.5)
 
 
+def launch_args(user_agent: str) -> list[str]:
+    """Chromium flags: a real user agent on every request (keepalive ones too), the test host names, quiet."""
+    rules = ", ".join(f"MAP {host} 127.0.0.1" for host in HOSTS)
+    return [
+        f"--user-agent={user_agent}",
+        f"--host-resolver-rules={rules}",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
+
+
 @dataclass
 class Browsing:
     """What one browser session did and left behind."""
@@ -49,19 +64,8 @@ class Browsing:
 @contextmanager
 def browser_page(chromium: str, user_agent: str, teller_port: int, record: Browsing) -> Iterator[Page]:
     """A fresh headless Chromium with one page; records origins, cookies and storage when done."""
-    rules = ", ".join(f"MAP {host} 127.0.0.1" for host in HOSTS)
-    args = [
-        f"--user-agent={user_agent}",
-        f"--host-resolver-rules={rules}",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=args)
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=launch_args(user_agent))
         context: BrowserContext = browser.new_context()
         # Both trackers ignore browsers driven by automation (navigator.webdriver) unless told otherwise.
         context.add_init_script("window.__teller = true; window.__plausible = true;")
@@ -232,10 +236,8 @@ def test_snippet_stays_silent(
     host: str, init_script: str, why: str, chromium: str, teller: TellerProcess, site: SiteServer
 ) -> None:
     sent: list[str] = []
-    rules = ", ".join(f"MAP {name} 127.0.0.1" for name in HOSTS)
-    args = [f"--user-agent={LINUX_CHROME}", f"--host-resolver-rules={rules}", "--no-sandbox", "--disable-gpu"]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=args)
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=launch_args(LINUX_CHROME))
         try:
             context = browser.new_context()
             if init_script:
