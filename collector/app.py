@@ -14,6 +14,7 @@ from collector.ingest.buffer import WriteBuffer
 from collector.ingest.client_ip import TrustedProxies
 from collector.ingest.client_prefix_middleware import ClientPrefixMiddleware
 from collector.ingest.event import EVENT_COLUMNS
+from collector.ingest.fast_path import IngestFastPath
 from collector.ingest.routes import build_router
 from collector.ingest.search_buffer import SearchBuffer
 from collector.ingest.service import IngestService
@@ -94,5 +95,12 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    # Added first, so it runs inside ClientPrefixMiddleware and sees only the truncated address.
+    app.add_middleware(
+        IngestFastPath,
+        service=teller.ingest,
+        max_body_bytes=settings.max_body_bytes,
+        max_batch_events=settings.max_batch_events,
+    )
     app.add_middleware(ClientPrefixMiddleware, trusted_proxies=TrustedProxies(settings.trusted_proxies))
     return app

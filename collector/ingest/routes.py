@@ -1,5 +1,11 @@
-"""HTTP endpoints of the ingest path: POST /api/event (tracker) and POST /api/events (batches)."""
+"""HTTP endpoints of the ingest path: POST /api/event (tracker) and POST /api/events (batches).
 
+The answers are built from plain values (Facts, the raw body) so that the ASGI fast path in
+fast_path.py and these FastAPI routes give byte-identical responses.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -17,10 +23,55 @@ PREFLIGHT_HEADERS = {
     "Access-Control-Max-Age": "86400",
 }
 MAX_USER_AGENT = 1024
+_FACT_HEADERS = frozenset((b"user-agent", b"sec-purpose", b"purpose", b"x-moz", b"dnt", b"sec-gpc", b"content-length"))
 
 
 class BodyTooLarge(Exception):
     """The body is longer than the configured limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the ingest path reads from a request besides its body; the address is already truncated."""
+
+    ip_prefix: str
+    user_agent: str
+    prefetch: bool
+    do_not_track: bool
+    content_length: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Status, body, media type and extra headers of an ingest response."""
+
+    status: int
+    body: bytes
+    media_type: str
+    headers: dict[str, str] = field(default_factory=lambda: CORS_HEADERS)
+
+
+def request_facts(client: tuple[str, int] | None, headers: Iterable[tuple[bytes, bytes]]) -> Facts:
+    """Facts from the ASGI client and raw header list, in one pass (the first of repeated headers wins)."""
+    found: dict[bytes, str] = {}
+    for name, value in headers:
+        if name in _FACT_HEADERS and name not in found:
+            found[name] = value.decode("latin-1")
+    purpose = found.get(b"sec-purpose") or found.get(b"purpose") or found.get(b"x-moz") or ""
+    return Facts(
+        ip_prefix=client[0] if client else "0.0.0.0",
+        user_agent=found.get(b"user-agent", "")[:MAX_USER_AGENT],
+        prefetch="prefetch" in purpose.lower(),
+        do_not_track=found.get(b"dnt", "").strip() == "1" or found.get(b"sec-gpc", "").strip() == "1",
+        content_length=found.get(b"content-length"),
+    )
+
+
+def check_declared_length(facts: Facts, limit: int) -> None:
+    """Refuse a body whose Content-Length is malformed or above limit, before reading it."""
+    declared = facts.content_length
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BodyTooLarge
 
 
 async def read_limited_body(request: Request, limit: int) -> bytes:
@@ -38,33 +89,76 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_answer(status: int, message: str, headers: dict[str, str] | None = None) -> Answer:
     """A JSON error body {"error": message} with CORS headers."""
-    return Response(
-        orjson.dumps({"error": message}),
-        status_code=status,
-        media_type="application/json",
-        headers={**CORS_HEADERS, **(headers or {})},
-    )
+    return Answer(status, orjson.dumps({"error": message}), "application/json", {**CORS_HEADERS, **(headers or {})})
 
 
-def _request_facts(request: Request) -> tuple[str, str, bool]:
-    """(IP prefix, user agent, prefetch) of a request; the middleware already truncated the address."""
-    headers = request.headers
-    user_agent = headers.get("user-agent", "")[:MAX_USER_AGENT]
-    purpose = headers.get("sec-purpose") or headers.get("purpose") or headers.get("x-moz") or ""
-    prefetch = "prefetch" in purpose.lower()
-    client = request.client
-    return (client.host if client else "0.0.0.0"), user_agent, prefetch
+def event_too_large(max_body_bytes: int) -> Answer:
+    """413 for POST /api/event."""
+    return error_answer(413, f"the body is larger than {max_body_bytes} bytes")
 
 
-def _do_not_track(request: Request) -> bool:
-    """The browser asks not to be tracked (Do-Not-Track or Global Privacy Control)."""
-    return request.headers.get("dnt", "").strip() == "1" or request.headers.get("sec-gpc", "").strip() == "1"
+def batch_too_large(max_body_bytes: int, max_batch_events: int) -> Answer:
+    """413 for POST /api/events."""
+    return error_answer(413, f"the body is larger than {batch_limit(max_body_bytes, max_batch_events)} bytes")
+
+
+def batch_limit(max_body_bytes: int, max_batch_events: int) -> int:
+    """Largest accepted body of a batch."""
+    return max_body_bytes * max_batch_events
+
+
+def answer_event(service: IngestService, raw: bytes, facts: Facts) -> Answer:
+    """Validate and ingest one tracker event."""
+    try:
+        event_request = parse_event(decode_json(raw))
+        outcome = service.ingest(event_request, facts.ip_prefix, facts.user_agent, facts.prefetch, facts.do_not_track)
+    except RequestError as error:
+        return error_answer(400, str(error))
+    except BufferFull:
+        return error_answer(503, "the collector is overloaded, try again later", {"Retry-After": "5"})
+    if outcome.dropped and not outcome.buffered:
+        return Answer(202, b"ok", "text/plain", {**CORS_HEADERS, "X-Teller-Dropped": outcome.dropped[0]})
+    return Answer(202, b"ok", "text/plain")
+
+
+def answer_batch(service: IngestService, raw: bytes, facts: Facts, max_batch_events: int) -> Answer:
+    """Validate and ingest a JSON array of events; malformed items are reported by index."""
+    try:
+        body: Any = decode_json(raw)
+    except RequestError as error:
+        return error_answer(400, str(error))
+    if not isinstance(body, list):
+        return error_answer(400, "the body must be a JSON array of events")
+    if len(body) > max_batch_events:
+        return error_answer(413, f"a batch holds at most {max_batch_events} events")
+    accepted, dropped, errors = 0, {}, []
+    for index, item in enumerate(body):
+        try:
+            outcome = service.ingest(
+                parse_event(item), facts.ip_prefix, facts.user_agent, facts.prefetch, facts.do_not_track
+            )
+        except RequestError as error:
+            errors.append({"index": index, "error": str(error)})
+            continue
+        except BufferFull:
+            return error_answer(
+                503, f"the collector is overloaded after {index} events, retry the rest", {"Retry-After": "5"}
+            )
+        accepted += outcome.buffered
+        for reason in outcome.dropped:
+            dropped[reason] = dropped.get(reason, 0) + 1
+    return Answer(202, orjson.dumps({"accepted": accepted, "dropped": dropped, "errors": errors}), "application/json")
+
+
+def _response(answer: Answer) -> Response:
+    """An Answer as a Starlette response."""
+    return Response(answer.body, status_code=answer.status, media_type=answer.media_type, headers=answer.headers)
 
 
 def build_router(service: IngestService, max_body_bytes: int, max_batch_events: int) -> APIRouter:
-    """Routes bound to one ingest service."""
+    """Routes bound to one ingest service (the fast path answers the POSTs first when it is installed)."""
     router = APIRouter()
 
     @router.options("/api/event", include_in_schema=False)
@@ -79,21 +173,12 @@ def build_router(service: IngestService, max_body_bytes: int, max_batch_events: 
         responses={400: {"description": "Malformed event"}, 413: {"description": "Body too large"}},
     )
     async def record_event(request: Request) -> Response:
-        ip_prefix, user_agent, prefetch = _request_facts(request)
+        facts = request_facts(request.scope.get("client"), request.scope["headers"])
         try:
             raw = await read_limited_body(request, max_body_bytes)
-            event_request = parse_event(decode_json(raw))
-            outcome = service.ingest(event_request, ip_prefix, user_agent, prefetch, _do_not_track(request))
         except BodyTooLarge:
-            return _error(413, f"the body is larger than {max_body_bytes} bytes")
-        except RequestError as error:
-            return _error(400, str(error))
-        except BufferFull:
-            return _error(503, "the collector is overloaded, try again later", {"Retry-After": "5"})
-        headers = dict(CORS_HEADERS)
-        if outcome.dropped and not outcome.buffered:
-            headers["X-Teller-Dropped"] = outcome.dropped[0]
-        return Response(b"ok", status_code=202, media_type="text/plain", headers=headers)
+            return _response(event_too_large(max_body_bytes))
+        return _response(answer_event(service, raw, facts))
 
     @router.post(
         "/api/events",
@@ -102,40 +187,11 @@ def build_router(service: IngestService, max_body_bytes: int, max_batch_events: 
         responses={400: {"description": "Malformed batch"}, 413: {"description": "Batch too large"}},
     )
     async def record_events(request: Request) -> Response:
-        ip_prefix, user_agent, prefetch = _request_facts(request)
-        do_not_track = _do_not_track(request)
-        limit = max_body_bytes * max_batch_events
+        facts = request_facts(request.scope.get("client"), request.scope["headers"])
         try:
-            body: Any = decode_json(await read_limited_body(request, limit))
+            raw = await read_limited_body(request, batch_limit(max_body_bytes, max_batch_events))
         except BodyTooLarge:
-            return _error(413, f"the body is larger than {limit} bytes")
-        except RequestError as error:
-            return _error(400, str(error))
-        if not isinstance(body, list):
-            return _error(400, "the body must be a JSON array of events")
-        if len(body) > max_batch_events:
-            return _error(413, f"a batch holds at most {max_batch_events} events")
-        accepted, dropped, errors = 0, {}, []
-        for index, item in enumerate(body):
-            try:
-                outcome = service.ingest(parse_event(item), ip_prefix, user_agent, prefetch, do_not_track)
-            except RequestError as error:
-                errors.append({"index": index, "error": str(error)})
-                continue
-            except BufferFull:
-                return _error(
-                    503,
-                    f"the collector is overloaded after {index} events, retry the rest",
-                    {"Retry-After": "5"},
-                )
-            accepted += outcome.buffered
-            for reason in outcome.dropped:
-                dropped[reason] = dropped.get(reason, 0) + 1
-        return Response(
-            orjson.dumps({"accepted": accepted, "dropped": dropped, "errors": errors}),
-            status_code=202,
-            media_type="application/json",
-            headers=CORS_HEADERS,
-        )
+            return _response(batch_too_large(max_body_bytes, max_batch_events))
+        return _response(answer_batch(service, raw, facts, max_batch_events))
 
     return router
