@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -10,7 +11,6 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from collector.ingest import geo
-from collector.ingest.buffer import WriteBuffer
 from collector.ingest.client_ip import TrustedProxies
 from collector.ingest.client_prefix_middleware import ClientPrefixMiddleware
 from collector.ingest.event import EVENT_COLUMNS
@@ -18,6 +18,8 @@ from collector.ingest.fast_path import IngestFastPath
 from collector.ingest.routes import build_router
 from collector.ingest.search_buffer import SearchBuffer
 from collector.ingest.service import IngestService
+from collector.ingest.spool import Spool, claim_spool_dir
+from collector.ingest.spooled_buffer import SpooledBuffer
 from collector.ingest.state import SharedState
 from collector.retention_job import RetentionJob
 from collector.settings import Settings
@@ -39,7 +41,11 @@ class Teller:
         self.settings = settings
         self.store = store if store is not None else open_store(settings)
         self.state = SharedState(self.store, settings.site_refresh_interval, clock)
-        self.buffer = WriteBuffer(self.store, "events", EVENT_COLUMNS, settings.flush_rows, settings.flush_interval)
+        spool_dir, self._spool_lock = claim_spool_dir(settings.spool_dir or settings.data_dir / "spool")
+        spool = Spool(spool_dir, settings.spool_max_bytes, settings.spool_fsync)
+        self.buffer = SpooledBuffer(
+            self.store, "events", EVENT_COLUMNS, spool, settings.flush_rows, settings.flush_interval
+        )
         self.searches = SearchBuffer(self.store, settings.flush_rows, settings.search_flush_interval)
         self.ingest = IngestService(self.state, self.buffer, clock, self.searches)
         self.visits = VisitJob(self.store, settings.visit_interval, settings.visit_settle, clock)
@@ -68,6 +74,7 @@ class Teller:
         self.buffer.stop()
         self.searches.stop()
         self.state.stop()
+        os.close(self._spool_lock)
 
 
 def create_app(settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time) -> FastAPI:

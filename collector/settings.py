@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     visit_settle: int = Field(
         60, ge=0, description="Seconds an event may take to reach ClickHouse; visits close this much later."
     )
+    spool_dir: Path | None = Field(
+        None, description="Directory of the write-ahead spool; empty means <data dir>/spool."
+    )
+    spool_max_bytes: int = Field(
+        1 << 30, ge=1 << 20, description="Largest size of the spool; when full, ingest answers 503."
+    )
+    spool_fsync: str = Field(
+        "interval",
+        pattern="^(never|interval|always)$",
+        description="fsync of the spool: never, at every flush (interval), or for every request (always).",
+    )
     retention_events_days: int = Field(30, ge=1, description="Days raw events (and per-visit rows) are kept.")
     retention_rollup_months: int = Field(25, ge=1, description="Months the hourly rollups are kept.")
     retention_search_months: int = Field(25, ge=1, description="Months the site-search aggregates are kept.")

@@ -89,7 +89,8 @@ class WriteBuffer:
             failures = self.failed_flushes
             self.flush()
             if self.failed_flushes > failures:
-                delay = min(delay * 2, 30.0)
+                # Capped so a recovered ClickHouse is noticed within a few seconds.
+                delay = min(delay * 2, 5.0)
             else:
                 delay = max(self.flush_interval - (time.monotonic() - started), 0.0) or self.flush_interval
 

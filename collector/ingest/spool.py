@@ -1,0 +1,144 @@
+"""A durable local spool: rows are appended to a segment file before an event is acknowledged.
+
+Segments hold already-anonymised rows as JSON lines. The open segment is sealed at every flush; a
+sealed segment is deleted once ClickHouse has its rows, and kept (and replayed in order) while
+ClickHouse is unreachable or after a crash. os.write puts the bytes in the kernel's page cache, so an
+acknowledged row survives `kill -9` of the process without fsync; fsync adds power-loss safety.
+"""
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import orjson
+
+log = logging.getLogger("teller.spool")
+
+FSYNC_POLICIES = ("never", "interval", "always")
+_SEGMENT = re.compile(r"^(\d{12})\.(open|sealed)$")
+
+
+class SpoolFull(RuntimeError):
+    """The spool holds its maximum number of bytes; the caller should answer 503."""
+
+
+def claim_spool_dir(base: Path) -> tuple[Path, int]:
+    """Lock the first free numbered directory under base, so processes never share a spool.
+
+    A restarted process claims a directory a dead one left behind and replays its segments.
+    """
+    import fcntl
+
+    base.mkdir(parents=True, exist_ok=True)
+    number = 0
+    while True:
+        directory = base / str(number)
+        directory.mkdir(exist_ok=True)
+        fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            number += 1
+            continue
+        return directory, fd
+
+
+class Spool:
+    """Append-only segment files in one directory, sealed and consumed in sequence order."""
+
+    def __init__(self, directory: Path, max_bytes: int = 1 << 30, fsync: str = "interval") -> None:
+        if fsync not in FSYNC_POLICIES:
+            raise ValueError(f"fsync policy must be one of {', '.join(FSYNC_POLICIES)}")
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = max_bytes
+        self.fsync = fsync
+        self._lock = threading.Lock()
+        existing = self._segments()
+        # A segment left open by a crash holds acknowledged rows: seal it for replay.
+        for number, state in existing:
+            if state == "open":
+                os.replace(self._path(number, "open"), self._path(number, "sealed"))
+        self._sequence = max((number for number, _ in existing), default=0) + 1
+        self.bytes = sum(self._path(n, "sealed").stat().st_size for n, _ in existing)
+        self._open_bytes = 0
+        self._fd = self._open(self._sequence)
+
+    def _path(self, number: int, state: str) -> Path:
+        """File of a segment."""
+        return self.directory / f"{number:012d}.{state}"
+
+    def _segments(self) -> list[tuple[int, str]]:
+        """(number, state) of every segment file, in order."""
+        found = []
+        for path in self.directory.iterdir():
+            match = _SEGMENT.match(path.name)
+            if match:
+                found.append((int(match.group(1)), match.group(2)))
+        return sorted(found)
+
+    def _open(self, number: int) -> int:
+        """Open a new segment for appending."""
+        return os.open(self._path(number, "open"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    def append(self, rows: Iterable[tuple]) -> None:
+        """Write rows to the open segment in one system call; raise SpoolFull when over the limit."""
+        data = b"".join(orjson.dumps(row) + b"\n" for row in rows)
+        with self._lock:
+            if self.bytes + len(data) > self.max_bytes:
+                raise SpoolFull(str(self.directory))
+            os.write(self._fd, data)
+            self.bytes += len(data)
+            self._open_bytes += len(data)
+            if self.fsync == "always":
+                os.fsync(self._fd)
+
+    def seal(self) -> Path | None:
+        """Close the open segment and start a new one; return the sealed file, or None if it was empty."""
+        with self._lock:
+            if not self._open_bytes:
+                return None
+            if self.fsync != "never":
+                os.fsync(self._fd)
+            os.close(self._fd)
+            number = self._sequence
+            os.replace(self._path(number, "open"), self._path(number, "sealed"))
+            self._sequence += 1
+            self._open_bytes = 0
+            self._fd = self._open(self._sequence)
+            return self._path(number, "sealed")
+
+    def sealed(self) -> list[Path]:
+        """Sealed segments waiting to be written, oldest first."""
+        return [self._path(n, s) for n, s in self._segments() if s == "sealed"]
+
+    @staticmethod
+    def read(path: Path) -> list[tuple]:
+        """Rows of a sealed segment; a torn last line (crash mid-write of an unacknowledged row) is skipped."""
+        rows = []
+        for line in path.read_bytes().split(b"\n"):
+            if not line:
+                continue
+            try:
+                rows.append(tuple(orjson.loads(line)))
+            except orjson.JSONDecodeError:
+                log.warning("skipping a torn line in %s", path.name)
+        return rows
+
+    def remove(self, path: Path) -> None:
+        """Delete a segment whose rows are stored."""
+        size = path.stat().st_size
+        path.unlink()
+        with self._lock:
+            self.bytes -= size
+
+    def close(self) -> None:
+        """Close the open segment (it is sealed and replayed at the next start if not empty)."""
+        with self._lock:
+            os.close(self._fd)
+            if not self._open_bytes:
+                self._path(self._sequence, "open").unlink(missing_ok=True)
