@@ -249,6 +249,39 @@ def retention_run() -> None:
         typer.echo("nothing to remove")
 
 
+@app.command(
+    "demo-data",
+    help="Fill a site with realistic synthetic history: visits, referrers, campaigns, browsers, countries, "
+    "engagement and custom events, enriched by the collector's own functions and written in large batches to the "
+    "events table and its rollups. With the embedded engine it opens the data dir itself: stop `teller serve` "
+    "first. Raw events older than TELLER_RETENTION_EVENTS_DAYS go at the next retention run; the rollups stay.",
+)
+def demo_data(
+    site: Annotated[str, typer.Option(help="Domain to fill; it is registered if it is not.")] = "example.com",
+    events: Annotated[int, typer.Option(min=1, help="Number of events to write.")] = 1_000_000,
+    days: Annotated[int, typer.Option(min=1, max=3660, help="Days of history, ending now.")] = 365,
+    seed: Annotated[int, typer.Option(help="Seed of the random generator (same seed, same data).")] = 1,
+) -> None:
+    """Fill a site with realistic synthetic history."""
+    import time
+
+    from collector.demo_data import fill
+    from collector.storage.sites import add_site, list_sites, normalise_domain
+
+    try:
+        domain = normalise_domain(site)
+    except ValueError as error:
+        fail(str(error))
+    with opened_store() as store:
+        if domain not in {known.domain for known in list_sites(store)}:
+            add_site(store, domain, Settings().timezone)
+        started = time.perf_counter()
+        with typer.progressbar(length=events, label=f"writing {events:,} events for {domain}", file=sys.stderr) as bar:
+            written = fill(store, domain, events, days, seed, progress=bar.update)
+        elapsed = time.perf_counter() - started
+    typer.echo(f"wrote {written:,} events over {days} days in {elapsed:.1f} s ({written / elapsed:,.0f} events/s)")
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:
