@@ -159,11 +159,15 @@ def explicit_search(props: dict[str, str], url_term: str) -> Search | None:
 
 
 def clean_props(keys: list[str], values: list[str], term: str, names: frozenset[str]) -> tuple[list, list]:
-    """Props without the term: values containing it dropped, search parameters cut from URL values."""
+    """Props without the term: values holding all its words dropped, search parameters cut from URL values."""
+    # Placeholders say nothing about the search, so only the term's own words are looked for.
+    words = [word for word in term.split() if "[" not in word]
     kept_keys, kept_values = [], []
     for key, value in zip(keys, values, strict=True):
-        if term and term in normalise_term(value, MAX_TERM * 20):
-            continue
+        if words:
+            lowered = (value if value.isascii() else unicodedata.normalize("NFKC", value)).lower()
+            if all(word in lowered for word in words):
+                continue
         if value.startswith(("http://", "https://", "/")):
             value = strip_search_params(value, names)
         kept_keys.append(key)

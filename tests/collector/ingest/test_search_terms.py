@@ -192,12 +192,25 @@ def test_explicit_search(props: dict[str, str], url_term: str, expected: Search 
 
 
 def test_clean_props() -> None:
-    keys = ["title", "plan", "link", "note", "back"]
-    values = ["Søk: TYTTEBÆR i butikken", "pro", "https://x.no/a?q=other&id=3", "/b?s=x", "/c?q=Tytteb%C3%A6r"]
+    keys = ["title", "plan", "link", "note", "back", "words"]
+    values = [
+        "Søk: TYTTEBÆR i butikken",
+        "pro",
+        "https://x.no/a?q=other&id=3",
+        "/b?s=x",
+        "/c?q=Tytteb%C3%A6r",
+        "grøt med tyttebær",
+    ]
     assert clean_props(keys, values, "tyttebær", DEFAULTS) == (
         ["plan", "link", "note", "back"],
         ["pro", "https://x.no/a?id=3", "/b", "/c"],
     )
+    # Every word of the term must be present; placeholders are not looked for.
+    assert clean_props(["a", "b"], ["tyttebær og grøt", "bare grøt"], "grøt tyttebær", DEFAULTS) == (
+        ["b"],
+        ["bare grøt"],
+    )
+    assert clean_props(["a"], ["ring 41234567"], "[phone]", DEFAULTS) == (["a"], ["ring 41234567"])
     assert clean_props(["a"], ["/b?q=x"], "", frozenset()) == (["a"], ["/b?q=x"])
 
 
