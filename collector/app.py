@@ -15,6 +15,7 @@ from collector.ingest.client_ip import TrustedProxies
 from collector.ingest.client_prefix_middleware import ClientPrefixMiddleware
 from collector.ingest.event import EVENT_COLUMNS
 from collector.ingest.fast_path import IngestFastPath
+from collector.ingest.rate_limit import PrefixRateLimiter
 from collector.ingest.routes import build_router
 from collector.ingest.search_buffer import SearchBuffer
 from collector.ingest.service import IngestService
@@ -47,7 +48,8 @@ class Teller:
             self.store, "events", EVENT_COLUMNS, spool, settings.flush_rows, settings.flush_interval
         )
         self.searches = SearchBuffer(self.store, settings.flush_rows, settings.search_flush_interval)
-        self.ingest = IngestService(self.state, self.buffer, clock, self.searches)
+        limiter = PrefixRateLimiter(settings.rate_limit, settings.rate_limit_burst)
+        self.ingest = IngestService(self.state, self.buffer, clock, self.searches, limiter)
         self.visits = VisitJob(self.store, settings.visit_interval, settings.visit_settle, clock)
         self.retention = RetentionJob(self.store, policy_from(settings), settings.retention_interval)
 

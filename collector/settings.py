@@ -65,6 +65,10 @@ class Settings(BaseSettings):
         pattern="^(never|interval|always)$",
         description="fsync of the spool: never, at every flush (interval), or for every request (always).",
     )
+    rate_limit: float = Field(
+        200.0, ge=0, description="Ingest requests per second allowed from one /24 or /48 network; 0 turns it off."
+    )
+    rate_limit_burst: float = Field(1000.0, ge=1, description="Requests one network may send in a burst.")
     retention_events_days: int = Field(30, ge=1, description="Days raw events (and per-visit rows) are kept.")
     retention_rollup_months: int = Field(25, ge=1, description="Months the hourly rollups are kept.")
     retention_search_months: int = Field(25, ge=1, description="Months the site-search aggregates are kept.")

@@ -109,8 +109,13 @@ def batch_limit(max_body_bytes: int, max_batch_events: int) -> int:
     return max_body_bytes * max_batch_events
 
 
+RATE_LIMITED = error_answer(429, "too many requests from this network, slow down", {"Retry-After": "1"})
+
+
 def answer_event(service: IngestService, raw: bytes, facts: Facts) -> Answer:
     """Validate and ingest one tracker event."""
+    if not service.limiter.allow(facts.ip_prefix):
+        return RATE_LIMITED
     try:
         event_request = parse_event(decode_json(raw))
         outcome = service.ingest(event_request, facts.ip_prefix, facts.user_agent, facts.prefetch, facts.do_not_track)
@@ -125,6 +130,8 @@ def answer_event(service: IngestService, raw: bytes, facts: Facts) -> Answer:
 
 def answer_batch(service: IngestService, raw: bytes, facts: Facts, max_batch_events: int) -> Answer:
     """Validate and ingest a JSON array of events; malformed items are reported by index."""
+    if not service.limiter.allow(facts.ip_prefix):
+        return RATE_LIMITED
     try:
         body: Any = decode_json(raw)
     except RequestError as error:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from collector.ingest.buffer import BufferFull, WriteBuffer
 from collector.ingest.pipeline import Context, Dropped, run_pipeline
+from collector.ingest.rate_limit import PrefixRateLimiter
 from collector.ingest.request import EventRequest
 from collector.ingest.search_buffer import SearchBuffer
 from collector.ingest.state import SharedState
@@ -29,8 +30,10 @@ class IngestService:
         buffer: WriteBuffer,
         clock: Callable[[], float] = time.time,
         searches: SearchBuffer | None = None,
+        limiter: PrefixRateLimiter | None = None,
     ) -> None:
         self.state = state
+        self.limiter = limiter or PrefixRateLimiter(0, 1)
         self.buffer = buffer
         self.searches = searches
         self.clock = clock

@@ -108,7 +108,7 @@ def _wait_for_count(url: str, expected: int, timeout: float = 60.0) -> float:
 
 
 def _teller(tmp_path: Path, url: str, **extra: str) -> TellerProcess:
-    settings = {"flush_interval": "0.5", **extra}
+    settings = {"flush_interval": "0.5", "rate_limit": "0", **extra}
     return TellerProcess(
         tmp_path,
         data_dir=str(tmp_path / "data"),
@@ -220,7 +220,12 @@ def test_kill_9_embedded_engine(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    env_settings = {"data_dir": str(tmp_path / "data"), "sites": SITE, "trusted_proxies": "127.0.0.1"}
+    env_settings = {
+        "data_dir": str(tmp_path / "data"),
+        "sites": SITE,
+        "trusted_proxies": "127.0.0.1",
+        "rate_limit": "0",
+    }
     teller = TellerProcess(tmp_path, flush_interval="3600", flush_rows="1000000", **env_settings)
     created = subprocess.run(
         [sys.executable, "-m", "collector.cli", "api-keys", "create"],
