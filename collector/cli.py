@@ -81,7 +81,7 @@ def serve(
         port=port or settings.port,
         log_level=settings.log_level,
         # The access log prints scope["client"], which ClientPrefixMiddleware has already truncated.
-        access_log=True,
+        access_log=settings.access_log,
         proxy_headers=False,
         server_header=False,
     )

@@ -274,7 +274,7 @@ def _base_env() -> dict[str, str]:
     return env
 
 
-def _teller_env(extra: dict[str, str], probe: Path) -> dict[str, str]:
+def _teller_env(extra: dict[str, str], probe: Path, overrides: list[str]) -> dict[str, str]:
     """Settings for the Teller under test: the load's sites registered, the generator trusted as a proxy."""
     env = _base_env()
     env.update(
@@ -283,6 +283,7 @@ def _teller_env(extra: dict[str, str], probe: Path) -> dict[str, str]:
         **{OUTPUT_ENV: str(probe)},
         **extra,
     )
+    env.update(item.split("=", 1) for item in overrides)
     return env
 
 
@@ -412,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and wrk to different cores")
     parser.add_argument("--profile", action="store_true", help="also sample Teller with py-spy (extra run)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the request corpus [1]")
+    parser.add_argument(
+        "--teller-env", action="append", default=[], metavar="NAME=VALUE", help="extra setting for Teller (repeatable)"
+    )
     parser.add_argument("--json", type=Path, help="write every number to this file")
     parser.add_argument("--keep", type=Path, help="keep scripts, logs and data in this directory")
     args = parser.parse_args(argv)
@@ -445,11 +449,15 @@ def main(argv: list[str] | None = None) -> int:
         if engine == "embedded":
             data_dir = workdir / "data"
             shutil.rmtree(data_dir, ignore_errors=True)
-            bench.run_target(report, command, _teller_env({"TELLER_DATA_DIR": str(data_dir)}, probe), port, probe)
+            bench.run_target(
+                report, command, _teller_env({"TELLER_DATA_DIR": str(data_dir)}, probe, args.teller_env), port, probe
+            )
             report.stored = count_embedded(data_dir)
         elif engine == "server":
             with given_server(args.clickhouse_url) if args.clickhouse_url else throwaway_server(bench.load_cpu) as url:
-                bench.run_target(report, command, _teller_env({"TELLER_CLICKHOUSE_URL": url}, probe), port, probe)
+                bench.run_target(
+                    report, command, _teller_env({"TELLER_CLICKHOUSE_URL": url}, probe, args.teller_env), port, probe
+                )
                 report.stored = count_server(url)
         else:
             parser.error(f"unknown engine {engine!r}")

@@ -100,6 +100,7 @@ def test_no_full_ip_in_data_dir_or_logs_of_a_real_server(engine: str, tmp_path: 
         "TELLER_SITES": SITE,
         "TELLER_FLUSH_INTERVAL": "0.2",
         "TELLER_LOG_LEVEL": "debug",
+        "TELLER_ACCESS_LOG": "true",
     }
     if engine == "server":
         env["TELLER_CLICKHOUSE_URL"] = request.getfixturevalue("server_database")
