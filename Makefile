@@ -10,7 +10,7 @@ PORT ?= 8000
 TELLER_DATA_DIR ?= ./data
 export TELLER_DATA_DIR
 
-.PHONY: venv install run test server-deps lint clean
+.PHONY: venv install run test server-deps lint audit clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,11 @@ server-deps:
 test: install server-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# Known-vulnerability audit of the installed dependencies. It needs the advisory service to be
+# reachable; packages it cannot look up are listed as skipped, not failed.
+audit: install
+	$(BIN)/pip-audit --progress-spinner off --local
 
 lint: install
 	$(BIN)/ruff check .

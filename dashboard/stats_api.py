@@ -15,6 +15,31 @@ from dashboard.search_terms import is_search_query, run_search_query
 from dashboard.stats import run_query, uses_rollup
 
 MAX_QUERY_BYTES = 65_536
+QUERY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["site_id", "metrics", "date_range"],
+                    "properties": {
+                        "site_id": {"type": "string"},
+                        "metrics": {"type": "array", "items": {"type": "string"}},
+                        "date_range": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                        "dimensions": {"type": "array", "items": {"type": "string"}},
+                        "filters": {"type": "array", "items": {"type": "array"}},
+                        "order_by": {"type": "array", "items": {"type": "array"}},
+                        "pagination": {
+                            "type": "object",
+                            "properties": {"limit": {"type": "integer"}, "offset": {"type": "integer"}},
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 def _json(status: int, body: Any) -> Response:
@@ -35,6 +60,7 @@ def build_stats_router(
         "/api/v2/query",
         summary="Query statistics (Plausible Stats API v2 subset)",
         responses={400: {"description": "Invalid query"}, 401: {"description": "Missing or wrong API key"}},
+        openapi_extra=QUERY_BODY,
     )
     async def query(request: Request) -> Response:
         token = bearer_token(request.headers.get("authorization"))

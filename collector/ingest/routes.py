@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from collector.ingest.buffer import BufferFull
+from collector.ingest.openapi import BATCH_BODY, EVENT_BODY, RESPONSES
 from collector.ingest.request import RequestError, decode_json, parse_event
 from collector.ingest.service import IngestService
 
@@ -177,7 +178,8 @@ def build_router(service: IngestService, max_body_bytes: int, max_batch_events: 
         "/api/event",
         status_code=202,
         summary="Record one event (Plausible tracker format)",
-        responses={400: {"description": "Malformed event"}, 413: {"description": "Body too large"}},
+        responses=RESPONSES,
+        openapi_extra=EVENT_BODY,
     )
     async def record_event(request: Request) -> Response:
         facts = request_facts(request.scope.get("client"), request.scope["headers"])
@@ -191,7 +193,8 @@ def build_router(service: IngestService, max_body_bytes: int, max_batch_events: 
         "/api/events",
         status_code=202,
         summary="Record a batch of events (a JSON array)",
-        responses={400: {"description": "Malformed batch"}, 413: {"description": "Batch too large"}},
+        responses=RESPONSES,
+        openapi_extra=BATCH_BODY,
     )
     async def record_events(request: Request) -> Response:
         facts = request_facts(request.scope.get("client"), request.scope["headers"])
