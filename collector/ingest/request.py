@@ -1,5 +1,6 @@
 """Parse and validate the body the Plausible trackers (and Teller's snippet) send to /api/event."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,10 @@ MAX_PROPS = 30
 MAX_PROP_KEY = 300
 MAX_PROP_VALUE = 2000
 MAX_ENGAGEMENT_MS = 24 * 3600 * 1000
+
+
+# C0 controls and DEL: a browser percent-encodes them, so in a URL or name they mean a forged request.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class RequestError(ValueError):
@@ -52,8 +57,8 @@ def _string(body: dict[str, Any], short: str, long: str, limit: int, required: b
         raise RequestError(f"field '{long}' must be a string")
     if len(value) > limit:
         raise RequestError(f"field '{long}' is longer than {limit} characters")
-    if "\x00" in value:
-        raise RequestError(f"field '{long}' contains a NUL character")
+    if not value.isprintable() and _CONTROL.search(value):
+        raise RequestError(f"field '{long}' contains a control character")
     return value
 
 
@@ -101,6 +106,9 @@ def _props(body: dict[str, Any]) -> dict[str, str]:
             raise RequestError(f"property '{key[:50]}' is longer than allowed")
         if "\x00" in key or "\x00" in item:
             raise RequestError("properties must not contain NUL characters")
+        if not item.isprintable():
+            # Free text (a form field, say) may hold line breaks; stored values are kept on one line.
+            item = _CONTROL.sub(" ", item)
         if key:
             props[key] = item
     return props

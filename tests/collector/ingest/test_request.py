@@ -58,7 +58,9 @@ def test_several_domains() -> None:
         ({**BASE, "p": {f"k{i}": "v" for i in range(MAX_PROPS + 1)}}, "more than 30 keys"),
         ({**BASE, "p": {"k": {"nested": 1}}}, "string, number or boolean"),
         ({**BASE, "p": {"k": "v" * 2001}}, "longer than allowed"),
-        ({**BASE, "u": "https://x.test/\x00"}, "NUL"),
+        ({**BASE, "u": "https://x.test/\x00"}, "control character"),
+        ({**BASE, "n": "page\nview"}, "control character"),
+        ({**BASE, "r": "https://a.test/\r\nSet-Cookie: x"}, "control character"),
         ({**BASE, "sd": "deep"}, "must be a number"),
     ],
 )
@@ -74,3 +76,8 @@ def test_malformed_payloads_say_why(body: object, reason: str) -> None:
 def test_undecodable_bodies(raw: bytes, reason: str) -> None:
     with pytest.raises(RequestError, match=reason):
         decode_json(raw)
+
+
+def test_line_breaks_in_props_are_flattened() -> None:
+    event = parse_event({**BASE, "p": {"message": "line one\nline two\tend"}})
+    assert event.props == {"message": "line one line two end"}
