@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from collector.ingest import geo
 from collector.ingest.client_ip import TrustedProxies
@@ -22,6 +21,8 @@ from collector.ingest.service import IngestService
 from collector.ingest.spool import Spool, claim_spool_dir
 from collector.ingest.spooled_buffer import SpooledBuffer
 from collector.ingest.state import SharedState
+from collector.metrics import Metrics
+from collector.ops_routes import build_ops_router
 from collector.retention_job import RetentionJob
 from collector.settings import Settings
 from collector.snippet import build_snippet_router
@@ -52,10 +53,14 @@ class Teller:
         self.ingest = IngestService(self.state, self.buffer, clock, self.searches, limiter)
         self.visits = VisitJob(self.store, settings.visit_interval, settings.visit_settle, clock)
         self.retention = RetentionJob(self.store, policy_from(settings), settings.retention_interval)
+        # With several workers each publishes its counters so that /metrics can sum them.
+        self.metrics = Metrics(self, settings.data_dir / "metrics" if settings.workers > 1 else None)
 
     def start(self) -> None:
         """Migrate, register configured sites, load shared state and start background threads."""
-        migrate(self.store)
+        if self.settings.workers <= 1:
+            # With several workers `teller serve` migrates once before starting them.
+            migrate(self.store)
         if self.settings.sites:
             self.state.ensure_sites(self.settings.sites, self.settings.timezone)
         self.state.start()
@@ -63,6 +68,7 @@ class Teller:
         self.searches.start()
         self.visits.start()
         self.retention.start()
+        self.metrics.start()
         geo.load()
         # Parser tables, the geo database and the engine's objects live as long as the process; frozen,
         # the collector skips them: a full collection took ~145 ms before and ~20 ms after, and the
@@ -71,6 +77,7 @@ class Teller:
 
     def stop(self) -> None:
         """Flush buffered rows and stop background threads."""
+        self.metrics.stop()
         self.retention.stop()
         self.visits.stop()
         self.buffer.stop()
@@ -100,9 +107,7 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
         build_stats_router(teller.store, lambda: teller.state.sites, app.state.api_key_auth, settings.search_min_count)
     )
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+    app.include_router(build_ops_router(teller.store, lambda: teller.metrics, app.state.api_key_auth))
 
     # Added first, so it runs inside ClientPrefixMiddleware and sees only the truncated address.
     app.add_middleware(
@@ -113,3 +118,8 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
     )
     app.add_middleware(ClientPrefixMiddleware, trusted_proxies=TrustedProxies(settings.trusted_proxies))
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application built from TELLER_* variables (the factory each uvicorn worker calls)."""
+    return create_app(Settings())

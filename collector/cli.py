@@ -1,4 +1,4 @@
-"""The `teller` command: serve, migrate, and manage sites and API keys."""
+"""The `teller` command: serve, migrate, and manage sites, API keys and dashboard users."""
 
 import sys
 from collections.abc import Iterator
@@ -25,6 +25,8 @@ SEARCH_PARAMS_HELP = (
 keys_app = typer.Typer(help="Create, list and revoke API keys for the stats API.", no_args_is_help=True)
 app.add_typer(sites_app, name="sites")
 app.add_typer(keys_app, name="api-keys")
+users_app = typer.Typer(help="Create, list and remove dashboard users.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 retention_app = typer.Typer(help="Remove data older than the retention settings.", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
 
@@ -60,13 +62,51 @@ def opened_store(migrated: bool = True) -> Iterator[Store]:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [default: TELLER_HOST or 127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: TELLER_PORT or 8000].")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes [default: TELLER_WORKERS or 1]; more than one needs the server engine."),
+    ] = None,
 ) -> None:
     """Run the collector, stats API and dashboard (migrates the schema first)."""
+    import os
+
     import uvicorn
+
+    from collector.logging_config import log_config
+
+    settings = Settings()
+    if workers is not None:
+        if workers < 1:
+            fail("--workers must be at least 1")
+        os.environ["TELLER_WORKERS"] = str(workers)  # the workers read their settings from the environment
+        settings = Settings()
+    if settings.workers > 1 and settings.embedded:
+        fail(
+            f"the embedded engine runs one worker (its data dir {settings.data_dir.resolve()} belongs to one "
+            "process); set TELLER_CLICKHOUSE_URL to a ClickHouse server to run several"
+        )
+    bind_host, bind_port = host or settings.host, port or settings.port
+    common = {
+        "host": bind_host,
+        "port": bind_port,
+        "log_level": settings.log_level,
+        "log_config": log_config(settings.log_format, settings.log_level),
+        # The access log prints scope["client"], which ClientPrefixMiddleware has already truncated.
+        "access_log": settings.access_log,
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    if settings.workers > 1:
+        from collector.storage.migrations import migrate
+
+        with opened_store(migrated=False) as store:
+            migrate(store)
+        typer.echo(f"teller: serving on http://{bind_host}:{bind_port} ({settings.workers} workers)", err=True)
+        uvicorn.run("collector.app:app_from_environment", factory=True, workers=settings.workers, **common)
+        return
 
     from collector.app import create_app
 
-    settings = Settings()
     try:
         application = create_app(settings)
     except DataDirInUse as error:
@@ -74,17 +114,8 @@ def serve(
     except StoreError as error:
         fail(f"ClickHouse: {error}")
     engine = "embedded chdb in " + str(settings.data_dir.resolve()) if settings.embedded else "ClickHouse server"
-    typer.echo(f"teller: serving on http://{host or settings.host}:{port or settings.port} ({engine})", err=True)
-    uvicorn.run(
-        application,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
-        # The access log prints scope["client"], which ClientPrefixMiddleware has already truncated.
-        access_log=settings.access_log,
-        proxy_headers=False,
-        server_header=False,
-    )
+    typer.echo(f"teller: serving on http://{bind_host}:{bind_port} ({engine})", err=True)
+    uvicorn.run(application, **common)
 
 
 @app.command("migrate")
@@ -226,6 +257,74 @@ def keys_revoke(
             fail(f"{len(matches)} live keys match {hash_prefix!r}; give a longer prefix")
         revoke_api_key(store, matches[0])
     typer.echo(f"revoked {hash_prefix}")
+
+
+def _read_password() -> str:
+    """A new password: prompted twice on a terminal, else the first line of standard input."""
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address, used to log in.")],
+    role: Annotated[str, typer.Option(help="admin (manages sites, users, API keys) or viewer (reads).")] = "viewer",
+) -> None:
+    """Create a dashboard user; the password is prompted for, or read from standard input when it is piped."""
+    from collector.storage.users import add_user, check_password
+
+    password = _read_password()
+    try:
+        check_password(password)
+    except ValueError as error:
+        fail(str(error))
+    with opened_store() as store:
+        try:
+            user = add_user(store, email, password, role)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"added {user.email} ({user.role})")
+
+
+@users_app.command("password")
+def users_password(email: Annotated[str, typer.Argument(help="A user's e-mail address.")]) -> None:
+    """Set a new password for a user (prompted, or read from standard input)."""
+    from collector.storage.users import set_password
+
+    password = _read_password()
+    with opened_store() as store:
+        try:
+            set_password(store, email, password)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"changed the password of {email.strip().lower()}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List dashboard users and their roles."""
+    from collector.storage.users import list_users
+
+    with opened_store() as store:
+        users = list_users(store)
+    for user in users:
+        typer.echo(f"{user.email}\t{user.role}")
+    if not users:
+        typer.echo("no users yet: add one with `teller users add you@example.com --role admin`", err=True)
+
+
+@users_app.command("remove")
+def users_remove(email: Annotated[str, typer.Argument(help="A user's e-mail address.")]) -> None:
+    """Remove a dashboard user; their sessions stop working within seconds."""
+    from collector.storage.users import remove_user
+
+    with opened_store() as store:
+        try:
+            remove_user(store, email)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"removed {email.strip().lower()}")
 
 
 @retention_app.command("run")

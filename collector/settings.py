@@ -73,6 +73,16 @@ class Settings(BaseSettings):
     retention_rollup_months: int = Field(25, ge=1, description="Months the hourly rollups are kept.")
     retention_search_months: int = Field(25, ge=1, description="Months the site-search aggregates are kept.")
     retention_interval: float = Field(3600.0, gt=0, description="Seconds between retention runs inside `teller serve`.")
+    public_url: str = Field(
+        "",
+        description="Address editors and websites reach Teller at, e.g. https://stats.example.com; used in snippets "
+        "and share links, and https:// marks the session cookie Secure.",
+    )
+    session_days: int = Field(14, ge=1, le=365, description="Days a dashboard login lasts.")
+    workers: int = Field(
+        1, ge=1, le=64, description="Worker processes of `teller serve` (server engine only; embedded runs one)."
+    )
+    log_format: str = Field("text", pattern="^(text|json)$", description="Log lines as plain text or JSON objects.")
     log_level: str = Field("info", description="Log level of the Teller process (debug, info, warning, error).")
     access_log: bool = Field(
         False,

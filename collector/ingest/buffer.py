@@ -35,6 +35,8 @@ class WriteBuffer:
         self.rows: list[tuple] = []
         self.written = 0
         self.failed_flushes = 0
+        self.flushes = 0
+        self.flush_seconds = 0.0
         self._pending: list[tuple] = []
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -87,7 +89,9 @@ class WriteBuffer:
             self._wake.clear()
             started = time.monotonic()
             failures = self.failed_flushes
-            self.flush()
+            if self.flush():
+                self.flushes += 1
+                self.flush_seconds += time.monotonic() - started
             if self.failed_flushes > failures:
                 # Capped so a recovered ClickHouse is noticed within a few seconds.
                 delay = min(delay * 2, 5.0)
