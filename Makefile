@@ -19,7 +19,7 @@ install: $(STAMP)
 # Reinstalls only when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[embedded,dev]'
 	touch $@
 
 run: install

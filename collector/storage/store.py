@@ -40,6 +40,11 @@ def open_store(settings: Settings) -> Store:
         from collector.storage.server import ServerStore
 
         return ServerStore(settings.clickhouse_url)
-    from collector.storage.embedded import EmbeddedStore
-
+    try:
+        from collector.storage.embedded import EmbeddedStore
+    except ImportError:
+        raise StoreError(
+            "the embedded engine needs the chdb package (pip install 'teller[embedded]'), "
+            "or set TELLER_CLICKHOUSE_URL to use a ClickHouse server"
+        ) from None
     return EmbeddedStore(settings.data_dir)
