@@ -23,6 +23,7 @@
 
   function track(name, o) {
     o = o || {};
+    if (name == 'search' && o.term != null) o = { props: { term: o.term, results: o.results } };
     send({ n: name, u: o.u || loc.href, r: d.referrer || null, p: o.props, i: o.interactive }, o.callback);
   }
 

@@ -253,3 +253,28 @@ def test_snippet_stays_silent(
         finally:
             browser.close()
     assert sent == [], why
+
+
+def test_snippet_reports_a_site_search(chromium: str, teller: TellerProcess, site: SiteServer) -> None:
+    """window.teller('search', {term, results}) sends the search event the server aggregates."""
+    bodies: list[dict] = []
+    answers: list[Response] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=launch_args(LINUX_CHROME))
+        try:
+            context = browser.new_context()
+            context.add_init_script("window.__teller = true;")
+            context.on("request", lambda r: bodies.append(r.post_data_json) if "/api/event" in r.url else None)
+            context.on("response", lambda r: answers.append(r) if "/api/event" in r.url else None)
+            page = context.new_page()
+            page.goto(f"http://snippet.test:{site.port}/about")
+            page.wait_for_function("typeof window.teller == 'function'")
+            with page.expect_response(lambda r: "/api/event" in r.url and r.request.post_data_json["n"] == "search"):
+                page.evaluate("window.teller('search', {term: 'Tyttebær åpningstider', results: 0})")
+        finally:
+            browser.close()
+    search = next(body for body in bodies if body["n"] == "search")
+    assert search["p"] == {"term": "Tyttebær åpningstider", "results": 0}
+    assert search["d"] == "snippet.test"
+    answer = next(a for a in answers if a.request.post_data_json["n"] == "search")
+    assert answer.status == 202 and "x-teller-dropped" not in answer.headers
