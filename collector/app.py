@@ -32,6 +32,7 @@ from collector.storage.store import Store, open_store
 from collector.storage.visits import VisitJob
 from dashboard.auth import ApiKeyAuth
 from dashboard.stats_api import build_stats_router
+from dashboard.web.install import install_dashboard
 
 log = logging.getLogger("teller")
 
@@ -106,6 +107,9 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
     app.include_router(
         build_stats_router(teller.store, lambda: teller.state.sites, app.state.api_key_auth, settings.search_min_count)
     )
+
+    # Before the fast path is added, so the dashboard's security headers never touch the ingest POSTs.
+    install_dashboard(app, teller.store, settings, lambda: teller.state.sites, teller.state.refresh, clock)
 
     app.include_router(build_ops_router(teller.store, lambda: teller.metrics, app.state.api_key_auth))
 

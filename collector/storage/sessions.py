@@ -94,9 +94,10 @@ def segments_sql(site_filter: str) -> str:
     """
 
 
-def visits_sql(site: bool = False) -> str:
-    """Visits from events in [%(since)s, %(until)s) (Unix times), optionally of %(site)s only."""
-    segments = segments_sql("AND site = %(site)s" if site else "")
+def visits_sql(site: bool = False, condition: str = "") -> str:
+    """Visits from events in [%(since)s, %(until)s) (Unix times), optionally of %(site)s only and of events
+    meeting an extra condition."""
+    segments = segments_sql(("AND site = %(site)s" if site else "") + (f" AND {condition}" if condition else ""))
     attributes = ", ".join(ENTRY_ATTRIBUTES)
     return f"""
         SELECT site, visit_id, toDateTime(first_t) AS start_ts, toDateTime(last_t) AS end_ts,

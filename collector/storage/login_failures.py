@@ -1,0 +1,34 @@
+"""Failed dashboard logins per throttle key, for throttling across every Teller process."""
+
+import datetime as dt
+import time
+
+from collector.storage.store import Store
+
+
+def record_failure(store: Store, keys: list[str], now: float | None = None) -> None:
+    """Record one failed login under each key."""
+    ts = int(time.time() if now is None else now)
+    store.insert("login_failures", ["key", "ts"], [keys, [ts] * len(keys)])
+
+
+def count_failures(store: Store, keys: list[str], since: float) -> dict[str, int]:
+    """Failures per key since a Unix time."""
+    rows = store.query(
+        "SELECT key, count() FROM login_failures WHERE key IN %(keys)s AND ts >= toDateTime(%(since)s) GROUP BY key",
+        {"keys": tuple(keys), "since": int(since)},
+    )
+    return {key: int(count) for key, count in rows}
+
+
+def drop_old_failures(store: Store, now: float | None = None) -> None:
+    """Drop the daily partitions before yesterday."""
+    today = dt.datetime.fromtimestamp(time.time() if now is None else now, dt.UTC).date()
+    first_kept = (today - dt.timedelta(days=1)).strftime("%Y%m%d")
+    partitions = store.query(
+        "SELECT DISTINCT partition_id FROM system.parts WHERE database = currentDatabase() "
+        "AND table = 'login_failures' AND active AND partition_id < %(p)s",
+        {"p": first_kept},
+    )
+    for (partition_id,) in partitions:
+        store.execute("ALTER TABLE login_failures DROP PARTITION ID %(id)s", {"id": partition_id})

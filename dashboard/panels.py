@@ -1,0 +1,257 @@
+"""The dashboard's query functions, one per panel: each builds a Stats API query and runs it as the API does.
+
+The web UI, its CSV exports and POST /api/v2/query all go through parse_query and run_query (or
+run_search_query), so a panel shows exactly what the API answers for the query panel_body() returns.
+"""
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from collector.storage.store import Store
+from dashboard.definitions import EVENT_ONLY_DIMENSIONS, METRICS, VISIT_ONLY_DIMENSIONS
+from dashboard.periods import Period, buckets
+from dashboard.query import MAX_LIMIT, parse_query
+from dashboard.search_terms import run_search_query
+from dashboard.stats import run_query
+
+# URL parameter → filter dimension; a clicked row adds its panel's parameter.
+FILTER_KEYS: dict[str, str] = {
+    "page": "event:page",
+    "entry_page": "visit:entry_page",
+    "exit_page": "visit:exit_page",
+    "source": "visit:source",
+    "referrer": "visit:referrer",
+    "utm_source": "visit:utm_source",
+    "utm_medium": "visit:utm_medium",
+    "utm_campaign": "visit:utm_campaign",
+    "browser": "visit:browser",
+    "os": "visit:os",
+    "device": "visit:device",
+    "country": "visit:country",
+}
+FILTER_LABELS: dict[str, str] = {
+    "page": "Page",
+    "entry_page": "Entry page",
+    "exit_page": "Exit page",
+    "source": "Source",
+    "referrer": "Referrer",
+    "utm_source": "UTM source",
+    "utm_medium": "UTM medium",
+    "utm_campaign": "UTM campaign",
+    "browser": "Browser",
+    "os": "Operating system",
+    "device": "Device",
+    "country": "Country",
+}
+KPI_METRICS = ("visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration")
+KPI_LABELS = {
+    "visitors": "Unique visitors",
+    "visits": "Total visits",
+    "pageviews": "Total pageviews",
+    "views_per_visit": "Views per visit",
+    "bounce_rate": "Bounce rate",
+    "visit_duration": "Visit duration",
+}
+METRIC_LABELS = {
+    **KPI_LABELS,
+    "visitors": "Visitors",
+    "visits": "Visits",
+    "pageviews": "Pageviews",
+    "searches": "Searches",
+    "zero_result_searches": "No results",
+}
+SEARCH_PANEL = "search_terms"
+
+
+@dataclass(frozen=True)
+class View:
+    """What the dashboard shows: a site, a period and the filters, as (URL parameter, value) pairs."""
+
+    site: str
+    timezone: str
+    period: Period
+    filters: tuple[tuple[str, str], ...] = ()
+
+    def api_filters(self) -> list[list[Any]]:
+        """The filters in Stats API form."""
+        return [["is", FILTER_KEYS[key], [value]] for key, value in self.filters]
+
+    @property
+    def filter_dimensions(self) -> set[str]:
+        """Dimensions the view is filtered by."""
+        return {FILTER_KEYS[key] for key, _ in self.filters}
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A breakdown panel: one dimension, what a click on a row filters by, and which rows are hidden."""
+
+    name: str
+    title: str
+    dimension: str
+    filter_key: str | None
+    hide_empty: bool = False
+    empty_label: str = "(none)"
+
+
+PANELS: tuple[Panel, ...] = (
+    Panel("pages", "Top pages", "event:page", "page"),
+    Panel("entry_pages", "Entry pages", "visit:entry_page", "entry_page"),
+    Panel("exit_pages", "Exit pages", "visit:exit_page", "exit_page"),
+    Panel("sources", "Sources", "visit:source", "source"),
+    Panel("referrers", "Referrers", "visit:referrer", "referrer", hide_empty=True),
+    Panel("campaigns", "UTM campaigns", "visit:utm_campaign", "utm_campaign", hide_empty=True),
+    Panel("utm_sources", "UTM sources", "visit:utm_source", "utm_source", hide_empty=True),
+    Panel("browsers", "Browsers", "visit:browser", "browser"),
+    Panel("os", "Operating systems", "visit:os", "os"),
+    Panel("devices", "Devices", "visit:device", "device"),
+    Panel("countries", "Countries", "visit:country", "country", empty_label="(unknown)"),
+    Panel(SEARCH_PANEL, "Site search", "search:term", None),
+)
+PANELS_BY_NAME = {panel.name: panel for panel in PANELS}
+
+
+@dataclass
+class PanelResult:
+    """Rows of a panel, or why it cannot be shown with the view's filters."""
+
+    panel: Panel
+    metrics: tuple[str, ...] = ()
+    rows: list[tuple[Any, list[Any]]] = field(default_factory=list)
+    unavailable: str = ""
+    note: str = ""
+
+
+def panel_metrics(panel: Panel, view: View) -> tuple[tuple[str, ...], str]:
+    """The metrics a panel shows under the view's filters, or () and the reason it cannot be shown."""
+    dims = view.filter_dimensions
+    if panel.name == SEARCH_PANEL:
+        return ("searches", "zero_result_searches"), ""
+    if panel.dimension in EVENT_ONLY_DIMENSIONS:
+        if dims & VISIT_ONLY_DIMENSIONS:
+            return (), "Pages are counted per event; they cannot be filtered by entry or exit page."
+        return ("visitors", "pageviews"), ""
+    if panel.dimension in VISIT_ONLY_DIMENSIONS:
+        if dims & EVENT_ONLY_DIMENSIONS:
+            return (), "Entry and exit pages belong to visits; they cannot be filtered by a page."
+        return ("visits", "bounce_rate") if panel.dimension == "visit:entry_page" else ("visits",), ""
+    # Visitors are counted from events, which have no entry or exit page: count visits instead.
+    return ("visits",) if dims & VISIT_ONLY_DIMENSIONS else ("visitors",), ""
+
+
+def panel_body(panel: Panel, view: View, limit: int) -> dict[str, Any] | None:
+    """The Stats API query of a panel (None when it cannot be shown with the view's filters)."""
+    metrics, reason = panel_metrics(panel, view)
+    if reason:
+        return None
+    body: dict[str, Any] = {
+        "site_id": view.site,
+        "metrics": list(metrics),
+        "date_range": view.period.date_range,
+        "dimensions": [panel.dimension],
+        "pagination": {"limit": min(limit + 1, MAX_LIMIT) if panel.hide_empty else limit, "offset": 0},
+    }
+    if panel.name != SEARCH_PANEL and view.filters:
+        body["filters"] = view.api_filters()
+    return body
+
+
+def _today(timezone: str) -> dt.date:
+    """Only used for named date ranges, which panel queries never send."""
+    return dt.date.today()
+
+
+def run_body(store: Store, view: View, body: dict[str, Any], search_min_count: int = 3) -> list[dict[str, Any]]:
+    """Validate a body exactly as POST /api/v2/query does and run it; return the API's result rows."""
+    query = parse_query(body, {view.site: view.timezone}, _today)
+    if any(metric in ("searches", "zero_result_searches") for metric in query.metrics):
+        return run_search_query(store, query, search_min_count)
+    return run_query(store, query)
+
+
+def run_panel(store: Store, panel: Panel, view: View, limit: int = 9, search_min_count: int = 3) -> PanelResult:
+    """A panel's top rows under the view (empty values dropped where the panel hides them)."""
+    metrics, reason = panel_metrics(panel, view)
+    result = PanelResult(panel, metrics, unavailable=reason)
+    if panel.name == SEARCH_PANEL and view.filters:
+        result.note = "Search terms are stored apart from visits, so filters do not apply to them."
+    body = panel_body(panel, view, limit)
+    if body is None:
+        return result
+    rows = run_body(store, view, body, search_min_count)
+    for row in rows:
+        value = row["dimensions"][0]
+        if panel.hide_empty and value == "":
+            continue
+        result.rows.append((value, row["metrics"]))
+    result.rows = result.rows[:limit]
+    return result
+
+
+def kpi_body(view: View, period: Period | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The Stats API query of the KPIs available under the view's filters, and the ones left out."""
+    dims = view.filter_dimensions
+    skipped = set()
+    if dims & VISIT_ONLY_DIMENSIONS:
+        skipped |= {m for m in KPI_METRICS if m in METRICS}
+    if dims & EVENT_ONLY_DIMENSIONS:
+        skipped |= {m for m in KPI_METRICS if m not in METRICS}
+    body: dict[str, Any] = {
+        "site_id": view.site,
+        "metrics": [m for m in KPI_METRICS if m not in skipped],
+        "date_range": (period or view.period).date_range,
+    }
+    if view.filters:
+        body["filters"] = view.api_filters()
+    return body, [m for m in KPI_METRICS if m in skipped]
+
+
+def available_kpis(view: View) -> list[str]:
+    """The KPIs that can be computed under the view's filters."""
+    return kpi_body(view)[0]["metrics"]
+
+
+def run_kpis(store: Store, view: View, period: Period | None = None) -> dict[str, Any]:
+    """KPI values of the view's period (or another period with the same filters); None where unavailable."""
+    body, skipped = kpi_body(view, period)
+    values: dict[str, Any] = dict.fromkeys(skipped)
+    if body["metrics"]:
+        row = run_body(store, view, body)[0]
+        values.update(zip(body["metrics"], row["metrics"], strict=True))
+    return {metric: values[metric] for metric in KPI_METRICS}
+
+
+def timeseries_body(view: View, metric: str, period: Period | None = None) -> dict[str, Any]:
+    """The Stats API query of the chart: one metric per bucket of the view's interval."""
+    body: dict[str, Any] = {
+        "site_id": view.site,
+        "metrics": [metric],
+        "date_range": (period or view.period).date_range,
+        "dimensions": [view.period.interval],
+    }
+    if view.filters:
+        body["filters"] = view.api_filters()
+    return body
+
+
+def run_timeseries(store: Store, view: View, metric: str, period: Period | None = None) -> list[tuple[str, Any]]:
+    """(bucket, value) for every bucket of the period, zero where nothing happened."""
+    period = period or view.period
+    rows = run_body(store, view, timeseries_body(view, metric, period))
+    found = {row["dimensions"][0]: row["metrics"][0] for row in rows}
+    return [(bucket, found.get(bucket, 0)) for bucket in buckets(period, view.period.interval)]
+
+
+REALTIME_SECONDS = 300
+
+
+def realtime_visitors(store: Store, site: str, now: float | None = None) -> int:
+    """Distinct visitor hashes with any event in the last five minutes."""
+    since = int(time.time() if now is None else now) - REALTIME_SECONDS
+    rows = store.query(
+        "SELECT uniqExact(visitor_id) FROM events WHERE site = %(site)s AND ts >= toDateTime(%(since)s)",
+        {"site": site, "since": since},
+    )
+    return int(rows[0][0]) if rows else 0

@@ -1,0 +1,1 @@
+"""CSS, JavaScript and the icon of the dashboard, served by Teller itself (package data)."""

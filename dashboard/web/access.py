@@ -1,0 +1,108 @@
+"""Who is asking: login sessions (cookie), share links (URL token), CSRF tokens; cached a few seconds."""
+
+import hashlib
+import hmac
+import threading
+import time
+from collections.abc import Callable
+
+from collector.storage.dashboard_sessions import create_session, find_session, hash_session_id, revoke_session
+from collector.storage.share_links import hash_token, site_of_token
+from collector.storage.store import Store
+from collector.storage.users import User, get_user
+
+COOKIE_NAME = "teller_session"
+# A logout, a removed user or a revoked link reaches other processes within this many seconds.
+CACHE_SECONDS = 5.0
+LOGIN_TOKEN_SECONDS = 2 * 3600
+
+
+class Access:
+    """Resolves session ids and share tokens against ClickHouse, with a short per-process cache."""
+
+    def __init__(
+        self, store: Store, secret: Callable[[], bytes], session_lifetime: int, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.secret = secret
+        self.session_lifetime = session_lifetime
+        self.clock = clock
+        self.max_age = CACHE_SECONDS
+        self._sessions: dict[str, tuple[float, User | None]] = {}
+        self._shares: dict[str, tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def _cached(self, cache: dict, key: str) -> tuple[bool, object]:
+        """(hit, value) of a cache entry younger than max_age."""
+        with self._lock:
+            entry = cache.get(key)
+            if entry is not None and time.monotonic() - entry[0] < self.max_age:
+                return True, entry[1]
+            if len(cache) > 10_000:
+                cache.clear()
+        return False, None
+
+    def user_of(self, session_id: str | None) -> User | None:
+        """The live user a session id belongs to, or None."""
+        if not session_id or len(session_id) > 200:
+            return None
+        key = hash_session_id(session_id)
+        hit, value = self._cached(self._sessions, key)
+        if hit:
+            return value  # type: ignore[return-value]
+        row = find_session(self.store, session_id, self.clock())
+        user = get_user(self.store, row.email) if row else None
+        with self._lock:
+            self._sessions[key] = (time.monotonic(), user)
+        return user
+
+    def log_in(self, user: User) -> str:
+        """Start a session; return the cookie value."""
+        return create_session(self.store, user.email, self.session_lifetime, self.clock())
+
+    def log_out(self, session_id: str) -> None:
+        """End a session everywhere (other processes within CACHE_SECONDS)."""
+        revoke_session(self.store, session_id)
+        with self._lock:
+            self._sessions.pop(hash_session_id(session_id), None)
+
+    def site_of_share(self, token: str) -> str | None:
+        """The site a live share token opens, or None."""
+        if not token or len(token) > 200:
+            return None
+        key = hash_token(token)
+        hit, value = self._cached(self._shares, key)
+        if hit:
+            return value  # type: ignore[return-value]
+        site = site_of_token(self.store, token)
+        with self._lock:
+            self._shares[key] = (time.monotonic(), site)
+        return site
+
+    def forget_share(self, token_hash: str) -> None:
+        """Drop a revoked link from this process's cache at once."""
+        with self._lock:
+            self._shares.pop(token_hash, None)
+
+    def _sign(self, message: str) -> str:
+        return hmac.new(self.secret(), message.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_token(self, session_id: str) -> str:
+        """The form token of a session: bound to it, useless without it."""
+        return self._sign("csrf:" + session_id)
+
+    def csrf_valid(self, session_id: str, token: str) -> bool:
+        """True when token is the session's form token."""
+        return bool(token) and hmac.compare_digest(self.csrf_token(session_id), token)
+
+    def login_token(self) -> str:
+        """A token for the login form: proves the form came from this Teller in the last two hours."""
+        issued = str(int(self.clock()))
+        return f"{issued}.{self._sign('login:' + issued)}"
+
+    def login_token_valid(self, token: str) -> bool:
+        """True for a login token issued here in the last two hours."""
+        issued, _, signature = token.partition(".")
+        if not issued.isdigit() or not hmac.compare_digest(self._sign("login:" + issued), signature):
+            return False
+        return 0 <= self.clock() - int(issued) <= LOGIN_TOKEN_SECONDS

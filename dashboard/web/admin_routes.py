@@ -1,0 +1,146 @@
+"""Admin pages: sites, users, API keys and share links; every change is a CSRF-checked form post."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from collector.storage.api_keys import create_api_key, list_api_keys, live_key_hashes, revoke_api_key
+from collector.storage.share_links import create_share_link, list_share_links, revoke_share_link
+from collector.storage.sites import add_site, remove_site
+from collector.storage.users import ROLES, User, add_user, list_users, remove_user, set_role
+from dashboard.web.context import Web
+from dashboard.web.render import html
+
+
+def build_admin_router(web: Web) -> APIRouter:
+    """Routes under /admin and /sites/<domain>/share, for admins only."""
+    router = APIRouter(include_in_schema=False)
+    Admin = Annotated[User, Depends(web.admin)]
+    FormAdmin = Annotated[User, Depends(web.form_admin)]
+
+    def page(request: Request, user: User, template: str, status: int = 200, **context: object) -> Response:
+        return html(web.env, template, status, **web.page_context(request, user), **context)
+
+    def sites_page(request: Request, user: User, error: str = "", status: int = 200) -> Response:
+        sites = sorted(web.sites().values(), key=lambda site: site.domain)
+        return page(request, user, "admin_sites.html", status, sites=sites, error=error)
+
+    @router.get("/admin/sites")
+    def sites(request: Request, user: Admin) -> Response:
+        return sites_page(request, user)
+
+    @router.post("/admin/sites")
+    def add(
+        request: Request,
+        user: FormAdmin,
+        domain: Annotated[str, Form(max_length=300)] = "",
+        timezone: Annotated[str, Form(max_length=100)] = "UTC",
+    ) -> Response:
+        try:
+            add_site(web.store, domain, timezone or "UTC")
+        except ValueError as error:
+            return sites_page(request, user, str(error), 400)
+        web.refresh_sites()
+        return RedirectResponse("/admin/sites", status_code=303)
+
+    @router.post("/admin/sites/remove")
+    def remove(request: Request, user: FormAdmin, domain: Annotated[str, Form(max_length=300)] = "") -> Response:
+        web.site(domain)
+        remove_site(web.store, domain)
+        web.refresh_sites()
+        return RedirectResponse("/admin/sites", status_code=303)
+
+    def users_page(request: Request, user: User, error: str = "", status: int = 200) -> Response:
+        return page(request, user, "admin_users.html", status, users=list_users(web.store), roles=ROLES, error=error)
+
+    @router.get("/admin/users")
+    def users(request: Request, user: Admin) -> Response:
+        return users_page(request, user)
+
+    @router.post("/admin/users")
+    def create_user(
+        request: Request,
+        user: FormAdmin,
+        email: Annotated[str, Form(max_length=320)] = "",
+        role: Annotated[str, Form(max_length=20)] = "viewer",
+        password: Annotated[str, Form(max_length=1024)] = "",
+    ) -> Response:
+        try:
+            add_user(web.store, email, password, role)
+        except ValueError as error:
+            return users_page(request, user, str(error), 400)
+        return RedirectResponse("/admin/users", status_code=303)
+
+    @router.post("/admin/users/role")
+    def change_role(
+        request: Request,
+        user: FormAdmin,
+        email: Annotated[str, Form(max_length=320)] = "",
+        role: Annotated[str, Form(max_length=20)] = "",
+    ) -> Response:
+        if email == user.email and role != "admin":
+            return users_page(request, user, "You cannot take away your own admin role.", 400)
+        try:
+            set_role(web.store, email, role)
+        except ValueError as error:
+            return users_page(request, user, str(error), 400)
+        return RedirectResponse("/admin/users", status_code=303)
+
+    @router.post("/admin/users/remove")
+    def delete_user(request: Request, user: FormAdmin, email: Annotated[str, Form(max_length=320)] = "") -> Response:
+        if email == user.email:
+            return users_page(request, user, "You cannot remove yourself.", 400)
+        try:
+            remove_user(web.store, email)
+        except ValueError as error:
+            return users_page(request, user, str(error), 400)
+        return RedirectResponse("/admin/users", status_code=303)
+
+    def keys_page(request: Request, user: User, new_key: str = "", name: str = "") -> Response:
+        return page(request, user, "admin_keys.html", keys=list_api_keys(web.store), new_key=new_key, name=name)
+
+    @router.get("/admin/api-keys")
+    def keys(request: Request, user: Admin) -> Response:
+        return keys_page(request, user)
+
+    @router.post("/admin/api-keys")
+    def create_key(request: Request, user: FormAdmin, name: Annotated[str, Form(max_length=100)] = "") -> Response:
+        key = create_api_key(web.store, name.strip() or "dashboard")
+        return keys_page(request, user, key, name.strip() or "dashboard")
+
+    @router.post("/admin/api-keys/revoke")
+    def revoke_key(request: Request, user: FormAdmin, prefix: Annotated[str, Form(max_length=64)] = "") -> Response:
+        matches = [h for h in live_key_hashes(web.store) if prefix and h.startswith(prefix)]
+        if len(matches) == 1:
+            revoke_api_key(web.store, matches[0])
+        return RedirectResponse("/admin/api-keys", status_code=303)
+
+    def share_page(request: Request, user: User, domain: str, new_link: str = "") -> Response:
+        site = web.site(domain)
+        links = list_share_links(web.store, site.domain)
+        return page(request, user, "share_links.html", site=site, links=links, new_link=new_link)
+
+    @router.get("/sites/{domain}/share")
+    def share_links(request: Request, domain: str, user: Admin) -> Response:
+        return share_page(request, user, domain)
+
+    @router.post("/sites/{domain}/share")
+    def create_link(
+        request: Request, domain: str, user: FormAdmin, label: Annotated[str, Form(max_length=100)] = ""
+    ) -> Response:
+        site = web.site(domain)
+        token = create_share_link(web.store, site.domain, label.strip(), user.email)
+        return share_page(request, user, domain, f"{web.base_url(request)}/share/{token}")
+
+    @router.post("/sites/{domain}/share/revoke")
+    def revoke_link(
+        request: Request, domain: str, user: FormAdmin, token_hash: Annotated[str, Form(max_length=64)] = ""
+    ) -> Response:
+        site = web.site(domain)
+        if any(link.token_hash == token_hash for link in list_share_links(web.store, site.domain)):
+            revoke_share_link(web.store, token_hash)
+            web.access.forget_share(token_hash)
+        return RedirectResponse(f"/sites/{site.domain}/share", status_code=303)
+
+    return router

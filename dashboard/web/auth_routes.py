@@ -1,0 +1,82 @@
+"""Login and logout: e-mail and password against argon2 hashes, throttled, ending in a session cookie."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from collector.storage.store import StoreError
+from collector.storage.users import User, authenticate
+from dashboard.web.access import COOKIE_NAME
+from dashboard.web.context import Web, safe_next
+from dashboard.web.render import html
+from dashboard.web.security import same_origin
+
+
+def build_auth_router(web: Web) -> APIRouter:
+    """GET/POST /login, POST /logout and / (to the sites or the login page)."""
+    router = APIRouter(include_in_schema=False)
+
+    def login_page(request: Request, target: str, error: str = "", status: int = 200, email: str = "") -> Response:
+        return html(
+            web.env,
+            "login.html",
+            status,
+            **web.page_context(request, None),
+            token=web.access.login_token(),
+            next=safe_next(target),
+            error=error,
+            email=email,
+        )
+
+    @router.get("/")
+    def home(request: Request) -> Response:
+        return RedirectResponse("/sites" if web.user(request) else "/login", status_code=303)
+
+    @router.get("/login")
+    def login_form(request: Request, next: str = "/sites") -> Response:  # noqa: A002
+        if web.user(request):
+            return RedirectResponse(safe_next(next), status_code=303)
+        return login_page(request, next)
+
+    @router.post("/login")
+    def login(
+        request: Request,
+        email: Annotated[str, Form(max_length=320)] = "",
+        password: Annotated[str, Form(max_length=1024)] = "",
+        token: Annotated[str, Form(max_length=200)] = "",
+        next: Annotated[str, Form(max_length=2000)] = "/sites",  # noqa: A002
+    ) -> Response:
+        if not same_origin(request.headers, web.settings.public_url) or not web.access.login_token_valid(token):
+            return login_page(request, next, "The form has expired; please try again.", 403, email)
+        prefix = request.client.host if request.client else "0.0.0.0"
+        try:
+            if web.throttle.blocked(email, prefix):
+                return login_page(request, next, "Too many failed attempts. Wait 15 minutes and try again.", 429, email)
+            user: User | None = authenticate(web.store, email, password)
+            if user is None:
+                web.throttle.failed(email, prefix)
+                return login_page(request, next, "Wrong e-mail address or password.", 401, email)
+            session_id = web.access.log_in(user)
+        except StoreError:
+            return login_page(request, next, "The database is not reachable; try again shortly.", 503, email)
+        response = RedirectResponse(safe_next(next), status_code=303)
+        response.set_cookie(
+            COOKIE_NAME,
+            session_id,
+            max_age=web.settings.session_days * 86_400,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=web.secure_cookies(request),
+        )
+        return response
+
+    @router.post("/logout")
+    def logout(request: Request, user: Annotated[User, Depends(web.form_reader)]) -> Response:
+        web.access.log_out(web.session_id(request) or "")
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=web.secure_cookies(request))
+        return response
+
+    return router

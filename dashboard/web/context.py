@@ -1,0 +1,139 @@
+"""What every dashboard route needs: the store, sites, access checks and templates; guards as dependencies."""
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import Form, Request
+from jinja2 import Environment
+
+from collector.settings import Settings
+from collector.storage.sites import Site
+from collector.storage.store import Store
+from collector.storage.users import User
+from dashboard.web.access import COOKIE_NAME, Access
+from dashboard.web.render import StaticFiles
+from dashboard.web.security import is_https, same_origin
+from dashboard.web.throttle import LoginThrottle
+
+
+class Denied(Exception):
+    """The request may not go on: 401 (no login), 403 (not allowed) or 404 (no such thing)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Web:
+    """Shared by the dashboard routes of one process."""
+
+    store: Store
+    settings: Settings
+    access: Access
+    throttle: LoginThrottle
+    env: Environment
+    static: StaticFiles
+    sites: Callable[[], Mapping[str, Site]]
+    refresh_sites: Callable[[], None]
+    clock: Callable[[], float] = time.time
+
+    def session_id(self, request: Request) -> str | None:
+        """The session cookie's value."""
+        return request.cookies.get(COOKIE_NAME)
+
+    def user(self, request: Request) -> User | None:
+        """The logged-in user, or None."""
+        return self.access.user_of(self.session_id(request))
+
+    def reader(self, request: Request) -> User:
+        """Dependency: any logged-in user."""
+        user = self.user(request)
+        if user is None:
+            raise Denied(401, "log in first")
+        return user
+
+    def admin(self, request: Request) -> User:
+        """Dependency: a logged-in admin."""
+        user = self.reader(request)
+        if not user.is_admin:
+            raise Denied(403, "only admins may do this")
+        return user
+
+    def check_form(self, request: Request, csrf: str) -> None:
+        """Refuse a form post from another origin or without the session's token."""
+        session_id = self.session_id(request) or ""
+        if not same_origin(request.headers, self.settings.public_url):
+            raise Denied(403, "the form was not sent from this site")
+        if not self.access.csrf_valid(session_id, csrf):
+            raise Denied(403, "the form has expired; reload the page and try again")
+
+    def form_reader(self, request: Request, csrf: Annotated[str, Form()] = "") -> User:
+        """Dependency of form posts: a logged-in user, a same-origin request and a valid CSRF token."""
+        user = self.reader(request)
+        self.check_form(request, csrf)
+        return user
+
+    def form_admin(self, request: Request, csrf: Annotated[str, Form()] = "") -> User:
+        """Dependency of admin form posts."""
+        user = self.admin(request)
+        self.check_form(request, csrf)
+        return user
+
+    def site(self, domain: str) -> Site:
+        """A registered site, or 404."""
+        site = self.sites().get(domain)
+        if site is None:
+            raise Denied(404, f"no site {domain}")
+        return site
+
+    def shared_site(self, token: str) -> Site:
+        """The site a live share link opens, or 404 (a revoked link looks like one that never existed)."""
+        domain = self.access.site_of_share(token)
+        site = self.sites().get(domain) if domain else None
+        if site is None:
+            raise Denied(404, "this link does not exist or was revoked")
+        return site
+
+    def today(self, site: Site) -> dt.date:
+        """The site's local date now."""
+        return dt.datetime.fromtimestamp(self.clock(), ZoneInfo(site.timezone)).date()
+
+    def base_url(self, request: Request) -> str:
+        """Where Teller is reached: TELLER_PUBLIC_URL, else the request's own scheme and host."""
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+
+    def secure_cookies(self, request: Request) -> bool:
+        """True when the session cookie must be Secure."""
+        return is_https(request.scope, self.settings.public_url)
+
+    def page_context(self, request: Request, user: User | None) -> dict:
+        """Template variables every page uses."""
+        session_id = self.session_id(request)
+        return {
+            "user": user,
+            "csrf": self.access.csrf_token(session_id) if user and session_id else "",
+            "path": request.url.path,
+        }
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after login; anything else becomes /sites."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/sites"
+    parts = urlsplit(target)
+    return parts.path + ("?" + parts.query if parts.query else "") if not parts.netloc else "/sites"
+
+
+def login_url(request: Request) -> str:
+    """The login page, coming back to this request's page afterwards."""
+    target = request.url.path + ("?" + request.url.query if request.url.query else "")
+    return "/login?next=" + quote(target, safe="")

@@ -1,0 +1,81 @@
+"""Wires the dashboard into the Teller app: routes, static files, error pages and security headers."""
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+import orjson
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+
+from collector.settings import Settings
+from collector.storage.dashboard_secrets import dashboard_secret
+from collector.storage.sites import Site
+from collector.storage.store import Store
+from dashboard.web.access import Access
+from dashboard.web.admin_routes import build_admin_router
+from dashboard.web.auth_routes import build_auth_router
+from dashboard.web.context import Denied, Web, login_url
+from dashboard.web.render import StaticFiles, build_environment, html
+from dashboard.web.security import SecurityHeaders
+from dashboard.web.site_routes import build_share_router, build_site_router
+from dashboard.web.throttle import LoginThrottle
+
+# Answered with 401 rather than a redirect to the login page: downloads and data for scripts.
+_MACHINE_SUFFIXES = (".csv", ".zip", "/realtime")
+
+
+class LazySecret:
+    """The dashboard secret, read from (or created in) ClickHouse on first use, after the migrations ran."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.value: bytes | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> bytes:
+        with self._lock:
+            if self.value is None:
+                self.value = dashboard_secret(self.store, "dashboard")
+            return self.value
+
+
+def install_dashboard(
+    app: FastAPI,
+    store: Store,
+    settings: Settings,
+    sites: Callable[[], Mapping[str, Site]],
+    refresh_sites: Callable[[], None],
+    clock: Callable[[], float] = time.time,
+) -> Web:
+    """Add the dashboard's routes, error handling and security headers to app; return its context."""
+    secret = LazySecret(store)
+    static = StaticFiles()
+    env = build_environment(static)
+    access = Access(store, secret, settings.session_days * 86_400, clock)
+    throttle = LoginThrottle(store, secret, clock)
+    web = Web(store, settings, access, throttle, env, static, sites, refresh_sites, clock)
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static_file(request: Request, name: str) -> Response:
+        return static.response(request, name)
+
+    app.include_router(build_auth_router(web))
+    app.include_router(build_site_router(web))
+    app.include_router(build_share_router(web))
+    app.include_router(build_admin_router(web))
+
+    @app.exception_handler(Denied)
+    async def denied(request: Request, error: Denied) -> Response:
+        machine = request.url.path.endswith(_MACHINE_SUFFIXES) or request.method != "GET"
+        if error.status == 401 and not machine:
+            return RedirectResponse(login_url(request), status_code=303)
+        if machine:
+            body = orjson.dumps({"error": error.message})
+            return Response(body, status_code=error.status, media_type="application/json")
+        user = web.user(request) if error.status != 401 else None
+        context = web.page_context(request, user)
+        return html(env, "error.html", error.status, **context, status=error.status, message=error.message)
+
+    app.add_middleware(SecurityHeaders, public_url=settings.public_url)
+    return web

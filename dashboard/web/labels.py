@@ -1,0 +1,31 @@
+"""How a panel's values are shown: country names with flags, labels for empty values."""
+
+import sys
+
+from collector.ingest import geo
+
+
+def country_name(code: str) -> str:
+    """English name of an ISO country code, from the geo database's own list (the code when unknown)."""
+    geo.load()
+    names = getattr(sys.modules.get("geoip2fast.geoip2fast"), "geoipCountryNamesDict", None) or {}
+    return names.get(code, code) if len(code) == 2 and code.isalpha() else code
+
+
+def flag(code: str) -> str:
+    """The flag emoji of a two-letter country code (regional indicator symbols), or ''."""
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        return ""
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code.upper())
+
+
+def display_value(dimension: str, value: object, empty_label: str, min_count: int) -> str:
+    """The text shown for a panel row's value."""
+    if value is None:
+        return f"Other terms (each searched fewer than {min_count} times)"
+    text = str(value)
+    if text == "":
+        return empty_label
+    if dimension == "visit:country":
+        return country_name(text)
+    return text

@@ -1,0 +1,251 @@
+"""The site list and each site's dashboard, exports, realtime count, install snippet and privacy text."""
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
+
+from collector.storage.sites import Site
+from collector.storage.store import StoreError
+from collector.storage.users import User
+from dashboard.panels import (
+    KPI_LABELS,
+    KPI_METRICS,
+    METRIC_LABELS,
+    PANELS,
+    PANELS_BY_NAME,
+    available_kpis,
+    realtime_visitors,
+    run_kpis,
+    run_panel,
+    run_timeseries,
+)
+from dashboard.periods import PERIODS, previous_period
+from dashboard.web import export
+from dashboard.web.chart import bucket_label, render_chart
+from dashboard.web.context import Denied, Web
+from dashboard.web.formatting import LOWER_IS_BETTER, change
+from dashboard.web.labels import display_value, flag
+from dashboard.web.privacy import LANGUAGES, PrivacyFacts, privacy_sections, privacy_text
+from dashboard.web.render import html
+from dashboard.web.view_state import ViewState, parse_state
+
+PANEL_ROWS = 9
+
+
+def _csv(text: str, filename: str) -> Response:
+    """A CSV download."""
+    return Response(
+        text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+def _file_stem(state: ViewState) -> str:
+    """site_first_last, for download names."""
+    period = state.view.period
+    return f"{state.view.site}_{period.first.isoformat()}_{period.last.isoformat()}"
+
+
+def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User | None, shared: bool) -> Response:
+    """The dashboard of a site (for a user at /sites/<domain>, read-only at /share/<token>)."""
+    state = parse_state(request.query_params, site, web.today(site), base)
+    view = state.view
+    store = web.store
+    try:
+        available = available_kpis(view)
+        metric = state.metric if state.metric in available else (available[0] if available else "visits")
+        kpis = run_kpis(store, view)
+        previous = previous_period(view.period) if state.compare else None
+        before = run_kpis(store, view, previous) if previous else {}
+        series = run_timeseries(store, view, metric) if metric in available else []
+        series_before = run_timeseries(store, view, metric, previous) if previous and metric in available else None
+        panels = [run_panel(store, panel, view, PANEL_ROWS, web.settings.search_min_count) for panel in PANELS]
+        realtime = realtime_visitors(store, site.domain, web.clock())
+    except StoreError:
+        raise Denied(503, "The database could not answer; try again shortly.") from None
+    cards = []
+    for name in KPI_METRICS:
+        delta = change(kpis[name], before.get(name)) if previous else None
+        cards.append(
+            {
+                "metric": name,
+                "label": KPI_LABELS[name],
+                "value": kpis[name],
+                "before": before.get(name),
+                "delta": delta,
+                "good": None if delta in (None, 0) else (delta < 0) == (name in LOWER_IS_BETTER),
+                "url": state.url(metric=None if name == "visitors" else name),
+                "selected": name == metric,
+                "available": name in available,
+            }
+        )
+    tables = []
+    min_count = web.settings.search_min_count
+    for result in panels:
+        top = max((float(row[1][0] or 0) for row in result.rows), default=0.0)
+        rows = [
+            {
+                "value": value,
+                "label": display_value(result.panel.dimension, value, result.panel.empty_label, min_count),
+                "flag": flag(str(value)) if result.panel.dimension == "visit:country" and value else "",
+                "metrics": metrics,
+                "share": round(100 * float(metrics[0] or 0) / top, 1) if top else 0,
+                "url": state.filter_url(result.panel.filter_key, value) if value is not None else None,
+            }
+            for value, metrics in result.rows
+        ]
+        tables.append({"result": result, "rows": rows, "export": state.url(f"/export/{result.panel.name}.csv")})
+    chart = render_chart(series, series_before, metric, METRIC_LABELS.get(metric, metric), view.period.interval)
+    return html(
+        web.env,
+        "dashboard.html",
+        **web.page_context(request, user),
+        site=site,
+        sites=sorted(web.sites()),
+        shared=shared,
+        state=state,
+        view=view,
+        periods=[(value, label, state.period_url(value)) for value, (label, _) in PERIODS.items()],
+        previous=previous,
+        cards=cards,
+        metric=metric,
+        metric_label=METRIC_LABELS.get(metric, metric),
+        chart=chart,
+        series=[(bucket_label(bucket, view.period.interval), bucket, value) for bucket, value in series],
+        tables=tables,
+        realtime=realtime,
+        compare_url=state.url(compare=None if not state.compare else "off"),
+        clear_url=state.url(**dict.fromkeys((key for key, _ in view.filters), None)),
+        metric_labels=METRIC_LABELS,
+        zip_url=state.url("/export.zip"),
+    )
+
+
+def realtime_response(web: Web, site: Site) -> Response:
+    """{"visitors": n}: visitors in the last five minutes."""
+    try:
+        count = realtime_visitors(web.store, site.domain, web.clock())
+    except StoreError:
+        raise Denied(503, "the database could not answer") from None
+    body = orjson.dumps({"visitors": count})
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def export_response(web: Web, request: Request, site: Site, name: str) -> Response:
+    """One panel's CSV (or kpis / timeseries) for the view in the URL."""
+    state = parse_state(request.query_params, site, web.today(site), "")
+    try:
+        if name == "kpis":
+            text = export.kpis_csv(web.store, state.view)
+        elif name == "timeseries":
+            text = export.timeseries_csv(web.store, state.view)
+        elif name in PANELS_BY_NAME:
+            text = export.panel_csv(web.store, PANELS_BY_NAME[name], state.view, web.settings.search_min_count)
+        else:
+            raise Denied(404, f"no panel {name}")
+    except StoreError:
+        raise Denied(503, "the database could not answer") from None
+    return _csv(text, f"{_file_stem(state)}_{name}.csv")
+
+
+def zip_response(web: Web, request: Request, site: Site) -> Response:
+    """Every panel's CSV, the KPIs and the time series of the view, in one zip."""
+    state = parse_state(request.query_params, site, web.today(site), "")
+    try:
+        body = export.period_zip(web.store, state.view, web.settings.search_min_count)
+    except StoreError:
+        raise Denied(503, "the database could not answer") from None
+    return Response(
+        body,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{_file_stem(state)}.zip"', "Cache-Control": "no-store"},
+    )
+
+
+def privacy_facts(web: Web, request: Request, site: Site) -> PrivacyFacts:
+    """The configuration the privacy text describes."""
+    settings = web.settings
+    return PrivacyFacts(
+        site=site,
+        events_days=settings.retention_events_days,
+        rollup_months=settings.retention_rollup_months,
+        search_months=settings.retention_search_months,
+        search_min_count=settings.search_min_count,
+        stats_host=urlsplit(web.base_url(request)).hostname or "",
+    )
+
+
+def build_site_router(web: Web) -> APIRouter:
+    """Routes under /sites for logged-in users."""
+    router = APIRouter(include_in_schema=False)
+    Reader = Annotated[User, Depends(web.reader)]
+
+    @router.get("/sites")
+    def sites(request: Request, user: Reader) -> Response:
+        try:
+            rows = [(site, realtime_visitors(web.store, site.domain, web.clock())) for site in web.sites().values()]
+        except StoreError:
+            raise Denied(503, "The database could not answer; try again shortly.") from None
+        rows.sort(key=lambda row: row[0].domain)
+        return html(web.env, "sites.html", **web.page_context(request, user), rows=rows)
+
+    @router.get("/sites/{domain}")
+    def dashboard(request: Request, domain: str, user: Reader) -> Response:
+        return dashboard_page(web, request, web.site(domain), f"/sites/{domain}", user, shared=False)
+
+    @router.get("/sites/{domain}/realtime")
+    def realtime(domain: str, user: Reader) -> Response:
+        return realtime_response(web, web.site(domain))
+
+    @router.get("/sites/{domain}/export/{name}.csv")
+    def export_csv(request: Request, domain: str, name: str, user: Reader) -> Response:
+        return export_response(web, request, web.site(domain), name)
+
+    @router.get("/sites/{domain}/export.zip")
+    def export_zip(request: Request, domain: str, user: Reader) -> Response:
+        return zip_response(web, request, web.site(domain))
+
+    @router.get("/sites/{domain}/snippet")
+    def snippet(request: Request, domain: str, user: Reader) -> Response:
+        site = web.site(domain)
+        base = web.base_url(request)
+        code = f'<script defer data-domain="{site.domain}" src="{base}/js/script.js"></script>'
+        return html(web.env, "snippet.html", **web.page_context(request, user), site=site, code=code, base=base)
+
+    @router.get("/sites/{domain}/privacy")
+    def privacy(request: Request, domain: str, user: Reader) -> Response:
+        site = web.site(domain)
+        facts = privacy_facts(web, request, site)
+        texts = [
+            {"lang": lang, "name": name, "sections": privacy_sections(facts, lang), "plain": privacy_text(facts, lang)}
+            for lang, name in LANGUAGES.items()
+        ]
+        return html(web.env, "privacy.html", **web.page_context(request, user), site=site, texts=texts)
+
+    return router
+
+
+def build_share_router(web: Web) -> APIRouter:
+    """Read-only routes under /share/<token>: no login, no cookie, one site."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/share/{token}")
+    def shared_dashboard(request: Request, token: str) -> Response:
+        return dashboard_page(web, request, web.shared_site(token), f"/share/{token}", None, shared=True)
+
+    @router.get("/share/{token}/realtime")
+    def shared_realtime(token: str) -> Response:
+        return realtime_response(web, web.shared_site(token))
+
+    @router.get("/share/{token}/export/{name}.csv")
+    def shared_csv(request: Request, token: str, name: str) -> Response:
+        return export_response(web, request, web.shared_site(token), name)
+
+    @router.get("/share/{token}/export.zip")
+    def shared_zip(request: Request, token: str) -> Response:
+        return zip_response(web, request, web.shared_site(token))
+
+    return router

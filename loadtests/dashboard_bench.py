@@ -1,0 +1,156 @@
+"""Dashboard speed on the embedded engine: each panel of a 30-day view, and whole dashboards, of a big site.
+
+    python -m loadtests.dashboard_bench --data-dir /tmp/bench30 --events 10000000 --days 30
+
+An empty data dir is filled first with `teller demo-data`'s generator and its visits are closed as the
+visit job would; later runs reuse it. Each query function is timed on its own (the same functions the
+pages and the stats API use), then whole dashboard pages through the app (rendering included). Run it
+in its own process: chdb allows one data path per process.
+"""
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from collector.demo_data import fill
+from collector.settings import Settings
+from collector.storage import visits
+from collector.storage.embedded import EmbeddedStore
+from collector.storage.migrations import migrate
+from collector.storage.sites import add_site, list_sites
+from dashboard.panels import PANELS, View, realtime_visitors, run_kpis, run_panel, run_timeseries
+from dashboard.periods import parse_period, previous_period
+
+TARGET_PANEL_P95_MS = 150.0
+TARGET_DASHBOARD_MS = 1000.0
+
+
+def percentile(samples: list[float], share: float) -> float:
+    """The nearest-rank percentile of samples."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def timed(action: Callable[[], object], repeat: int) -> dict[str, float]:
+    """p50, p95 and max milliseconds of repeat calls, after one warm-up call."""
+    action()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50": round(statistics.median(samples), 1),
+        "p95": round(percentile(samples, 0.95), 1),
+        "max": round(max(samples), 1),
+    }
+
+
+def prepare(store: EmbeddedStore, site: str, events: int, days: int, chunk: int) -> None:
+    """Fill an empty store with demo data, then close visits up to now, as `teller demo-data` and the visit job do."""
+    migrate(store)
+    if site not in {known.domain for known in list_sites(store)}:
+        add_site(store, site, "UTC")
+    if not store.query("SELECT count() FROM events")[0][0]:
+        started = time.perf_counter()
+        written = fill(store, site, events, days)
+        print(f"filled {written:,} events in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    # Closing visits up to now, as the visit job does every minute in `teller serve`.
+    started = time.perf_counter()
+    # Larger chunks than the job's hourly ones: the same SQL, fewer statements for a backlog of months.
+    visits.CHUNK_SECONDS = chunk
+    visits.close_visits(store, time.time())
+    stored = store.query("SELECT count() FROM visits")[0][0]
+    print(f"closed {stored:,} visits in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def panel_timings(store: EmbeddedStore, view: View, repeat: int) -> dict[str, dict[str, float]]:
+    """Every query function of one dashboard view, timed on its own."""
+    timings = {"kpis": timed(lambda: run_kpis(store, view), repeat)}
+    previous = previous_period(view.period)
+    timings["kpis (previous period)"] = timed(lambda: run_kpis(store, view, previous), repeat)
+    for metric in ("visitors", "visits"):
+        timings[f"chart: {metric}"] = timed(lambda m=metric: run_timeseries(store, view, m), repeat)
+    for panel in PANELS:
+        timings[panel.name] = timed(lambda p=panel: run_panel(store, p, view), repeat)
+    timings["realtime"] = timed(lambda: realtime_visitors(store, view.site), repeat)
+    return timings
+
+
+def page_timings(store: EmbeddedStore, data_dir: Path, site: str, periods: list[str], repeat: int) -> dict:
+    """Whole dashboard pages (every query plus rendering) through the app, logged in."""
+    from fastapi.testclient import TestClient
+
+    from collector.app import create_app
+    from collector.storage.users import add_user, get_user
+
+    settings = Settings(data_dir=data_dir, retention_events_days=3660, search_min_count=3)
+    app = create_app(settings, store=store)
+    app.state.teller.state.refresh()
+    email, password = "bench@example.com", "benchmark-password"
+    if get_user(store, email) is None:
+        add_user(store, email, password, "viewer")
+    client = TestClient(app)
+    page = client.get("/login").text
+    token = page.split('name="token" value="', 1)[1].split('"', 1)[0]
+    client.post(
+        "/login",
+        data={"email": email, "password": password, "token": token},
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    results = {}
+    for period in periods:
+        url = f"/sites/{site}?period={period}"
+
+        def load(url: str = url) -> None:
+            response = client.get(url)
+            assert response.status_code == 200, response.text[:500]
+
+        results[period] = timed(load, repeat)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--site", default="example.com")
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--chunk", type=int, default=3600, help="seconds of visit ends closed per statement")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--panels-period", default="30d")
+    parser.add_argument("--pages", default="30d,12mo", help="dashboard periods to load as whole pages")
+    args = parser.parse_args()
+
+    store = EmbeddedStore(args.data_dir)
+    prepare(store, args.site, args.events, args.days, args.chunk)
+    events = store.query("SELECT count() FROM events WHERE site = %(s)s", {"s": args.site})[0][0]
+    today = dt.datetime.now(dt.UTC).date()
+    view = View(args.site, "UTC", parse_period(args.panels_period, None, None, today))
+    panel_events = store.query(
+        "SELECT count() FROM events WHERE site = %(s)s AND ts >= toDateTime(%(a)s) AND ts < toDateTime(%(b)s)",
+        {"s": args.site, "a": view.period.date_range[0], "b": (view.period.last + dt.timedelta(days=1)).isoformat()},
+    )[0][0]
+    report = {
+        "site_events": events,
+        "events_in_panel_period": panel_events,
+        "panels_period": args.panels_period,
+        "panels": panel_timings(store, view, args.repeat),
+        "pages": page_timings(store, args.data_dir, args.site, args.pages.split(","), max(5, args.repeat // 3)),
+    }
+    print(json.dumps(report, indent=2))
+    slow = {name: t["p95"] for name, t in report["panels"].items() if t["p95"] > TARGET_PANEL_P95_MS}
+    pages = {name: t["p95"] for name, t in report["pages"].items() if t["p95"] > TARGET_DASHBOARD_MS}
+    print(f"panels over {TARGET_PANEL_P95_MS:.0f} ms p95: {slow or 'none'}", file=sys.stderr)
+    print(f"pages over {TARGET_DASHBOARD_MS:.0f} ms p95: {pages or 'none'}", file=sys.stderr)
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
