@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from collector.metrics import Metrics
 from collector.storage.migrations import pending_migrations
 from collector.storage.store import Store, StoreError
-from dashboard.auth import ApiKeyAuth, bearer_token
+from dashboard.auth import ApiKeyAuth, refusal
 
 
 def _json(status: int, body: dict) -> Response:
@@ -36,18 +36,9 @@ def build_ops_router(store: Store, metrics: Callable[[], Metrics], auth: ApiKeyA
 
     @router.get("/metrics")
     def prometheus_metrics(request: Request) -> Response:
-        token = bearer_token(request.headers.get("authorization"))
-        try:
-            allowed = token is not None and auth.is_valid(token)
-        except StoreError:
-            return _json(503, {"error": "the database is not reachable"})
-        if not allowed:
-            return Response(
-                orjson.dumps({"error": "a valid API key is required (Authorization: Bearer <key>)"}),
-                status_code=401,
-                media_type="application/json",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        refused = refusal(auth, request.headers.get("authorization"))
+        if refused is not None:
+            return refused
         return Response(metrics().render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return router

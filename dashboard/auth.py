@@ -3,8 +3,11 @@
 import threading
 import time
 
+import orjson
+from starlette.responses import Response
+
 from collector.storage.api_keys import hash_key, key_is_live, key_is_valid, live_key_hashes
-from collector.storage.store import Store
+from collector.storage.store import Store, StoreError
 
 
 class ApiKeyAuth:
@@ -41,3 +44,21 @@ def bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def refusal(auth: ApiKeyAuth, authorization: str | None) -> Response | None:
+    """None when the Authorization header carries a live key, else the 401 (or 503) to answer."""
+    token = bearer_token(authorization)
+    try:
+        if token is not None and auth.is_valid(token):
+            return None
+    except StoreError:
+        return Response(
+            orjson.dumps({"error": "the database is not reachable"}), status_code=503, media_type="application/json"
+        )
+    return Response(
+        orjson.dumps({"error": "a valid API key is required (Authorization: Bearer <key>)"}),
+        status_code=401,
+        media_type="application/json",
+        headers={"WWW-Authenticate": "Bearer"},
+    )

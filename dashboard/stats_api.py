@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from collector.storage.store import Store, StoreError
-from dashboard.auth import ApiKeyAuth, bearer_token
+from dashboard.auth import ApiKeyAuth, refusal
 from dashboard.query import QueryError, parse_query
 from dashboard.search_terms import is_search_query, run_search_query
 from dashboard.stats import run_query, uses_rollup
@@ -63,18 +63,9 @@ def build_stats_router(
         openapi_extra=QUERY_BODY,
     )
     async def query(request: Request) -> Response:
-        token = bearer_token(request.headers.get("authorization"))
-        try:
-            authorised = token is not None and auth.is_valid(token)
-        except StoreError:
-            return _json(503, {"error": "the database is not reachable"})
-        if not authorised:
-            return Response(
-                orjson.dumps({"error": "a valid API key is required (Authorization: Bearer <key>)"}),
-                status_code=401,
-                media_type="application/json",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        refused = refusal(auth, request.headers.get("authorization"))
+        if refused is not None:
+            return refused
         raw = await request.body()
         if len(raw) > MAX_QUERY_BYTES:
             return _json(413, {"error": f"the query is larger than {MAX_QUERY_BYTES} bytes"})
