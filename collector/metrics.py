@@ -4,9 +4,7 @@ With several worker processes each one publishes a snapshot file every few secon
 the snapshots of every live worker.
 """
 
-import logging
 import os
-import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,8 @@ import orjson
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-log = logging.getLogger("teller.metrics")
+from collector.periodic import Periodic
+
 PUBLISH_INTERVAL = 5.0
 
 
@@ -93,8 +92,7 @@ class Metrics:
         self.directory = directory
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(TellerCollector(self._snapshots))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._publisher = Periodic("metrics", PUBLISH_INTERVAL, self._publish, errors=(OSError,))
 
     def _snapshots(self) -> list[dict[str, Any]]:
         """This process's live snapshot plus the published ones of other live workers."""
@@ -124,8 +122,7 @@ class Metrics:
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._thread = threading.Thread(target=self._loop, name="teller-metrics", daemon=True)
-        self._thread.start()
+        self._publisher.start()
 
     def _publish(self) -> None:
         """Write this process's snapshot atomically."""
@@ -135,18 +132,8 @@ class Metrics:
         temporary.write_bytes(orjson.dumps(snapshot(self.teller)))
         os.replace(temporary, target)
 
-    def _loop(self) -> None:
-        """Publish until stopped."""
-        while not self._stop.wait(PUBLISH_INTERVAL):
-            try:
-                self._publish()
-            except OSError as error:
-                log.warning("could not publish metrics: %s", error)
-
     def stop(self) -> None:
         """Stop publishing and remove this worker's file."""
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
+        self._publisher.stop(timeout=5)
         if self.directory is not None:
             (self.directory / f"{os.getpid()}.json").unlink(missing_ok=True)

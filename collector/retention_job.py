@@ -1,8 +1,8 @@
 """Runs retention inside `teller serve` on a timer (salts are handled by the shared-state refresh)."""
 
 import logging
-import threading
 
+from collector.periodic import Periodic
 from collector.storage.retention import Policy, apply_retention
 from collector.storage.store import Store, StoreError
 
@@ -10,14 +10,12 @@ log = logging.getLogger("teller.retention")
 
 
 class RetentionJob:
-    """A daemon thread applying the retention policy at start and then every interval seconds."""
+    """Applies the retention policy at start and then every interval seconds."""
 
     def __init__(self, store: Store, policy: Policy, interval: float) -> None:
         self.store = store
         self.policy = policy
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("retention", interval, self.run_once, run_first=True)
 
     def run_once(self) -> dict[str, int]:
         """Apply the policy now; a failure is logged and retried at the next tick."""
@@ -32,18 +30,8 @@ class RetentionJob:
 
     def start(self) -> None:
         """Start the thread; the first run happens right away."""
-        self._thread = threading.Thread(target=self._loop, name="teller-retention", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        """Run until stopped."""
-        while True:
-            self.run_once()
-            if self._stop.wait(self.interval):
-                return
+        self._periodic.start()
 
     def stop(self) -> None:
         """Stop the thread."""
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+        self._periodic.stop()

@@ -1,16 +1,13 @@
 """Sites and salts every collector process shares through ClickHouse, cached and refreshed."""
 
 import datetime as dt
-import logging
-import threading
 import time
 from collections.abc import Callable
 
+from collector.periodic import Periodic
 from collector.storage.salts import delete_old_salts, ensure_salts
 from collector.storage.sites import Site, add_site, list_sites
 from collector.storage.store import Store, StoreError
-
-log = logging.getLogger("teller.state")
 
 
 class SharedState:
@@ -22,8 +19,7 @@ class SharedState:
         self.clock = clock
         self.sites: dict[str, Site] = {}
         self.salts: dict[dt.date, bytes] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._refresher = Periodic("state", refresh_interval, self.refresh, errors=(StoreError,))
 
     def refresh(self) -> None:
         """Reload sites and salts; create missing salts and delete expired ones."""
@@ -45,21 +41,10 @@ class SharedState:
         return self.salts.get(day)
 
     def start(self) -> None:
-        """Refresh now, then keep refreshing in a daemon thread."""
+        """Refresh now, then keep refreshing in a daemon thread (a failed refresh keeps the cache)."""
         self.refresh()
-        self._thread = threading.Thread(target=self._loop, name="teller-state", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        """Refresh until stopped; a failed refresh keeps the previous cache."""
-        while not self._stop.wait(self.refresh_interval):
-            try:
-                self.refresh()
-            except StoreError as error:
-                log.warning("could not refresh sites and salts: %s", error)
+        self._refresher.start()
 
     def stop(self) -> None:
         """Stop the refresh thread."""
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
+        self._refresher.stop(timeout=5)
