@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         False,
         description="One log line per request from `teller serve`, the client shown as its truncated prefix "
-        "(off by default: it costs ~10 % of the ingest throughput).",
+        "(off by default: it added ~30 us of CPU to a ~90 us ingest request).",
     )
 
     @field_validator("trusted_proxies", "sites", mode="before")
