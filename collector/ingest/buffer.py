@@ -56,6 +56,15 @@ class WriteBuffer:
             if len(self.rows) >= self.flush_rows:
                 self._wake.set()
 
+    def extend(self, rows: Sequence[tuple]) -> None:
+        """Add rows; all or none are taken (BufferFull)."""
+        with self._lock:
+            if len(self.rows) + len(self._pending) + len(rows) > self.max_rows:
+                raise BufferFull(self.table)
+            self.rows.extend(rows)
+            if len(self.rows) >= self.flush_rows:
+                self._wake.set()
+
     def flush(self) -> int:
         """Write everything buffered now; on failure keep the rows for the next try. Return rows written."""
         with self._flush_lock:

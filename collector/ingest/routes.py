@@ -141,23 +141,21 @@ def answer_batch(service: IngestService, raw: bytes, facts: Facts, max_batch_eve
         return error_answer(400, "the body must be a JSON array of events")
     if len(body) > max_batch_events:
         return error_answer(413, f"a batch holds at most {max_batch_events} events")
-    accepted, dropped, errors = 0, {}, []
+    requests, errors = [], []
     for index, item in enumerate(body):
         try:
-            outcome = service.ingest(
-                parse_event(item), facts.ip_prefix, facts.user_agent, facts.prefetch, facts.do_not_track
-            )
+            requests.append(parse_event(item))
         except RequestError as error:
             errors.append({"index": index, "error": str(error)})
-            continue
-        except BufferFull:
-            return error_answer(
-                503, f"the collector is overloaded after {index} events, retry the rest", {"Retry-After": "5"}
-            )
-        accepted += outcome.buffered
-        for reason in outcome.dropped:
-            dropped[reason] = dropped.get(reason, 0) + 1
-    return Answer(202, orjson.dumps({"accepted": accepted, "dropped": dropped, "errors": errors}), "application/json")
+    try:
+        outcome = service.ingest_many(requests, facts.ip_prefix, facts.user_agent, facts.prefetch, facts.do_not_track)
+    except BufferFull:
+        return error_answer(503, "the collector is overloaded, retry the batch", {"Retry-After": "5"})
+    dropped: dict[str, int] = {}
+    for reason in outcome.dropped:
+        dropped[reason] = dropped.get(reason, 0) + 1
+    body = {"accepted": outcome.buffered, "dropped": dropped, "errors": errors}
+    return Answer(202, orjson.dumps(body), "application/json")
 
 
 def _response(answer: Answer) -> Response:

@@ -2,7 +2,7 @@
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from collector.ingest.buffer import BufferFull, WriteBuffer
@@ -10,6 +10,7 @@ from collector.ingest.pipeline import Context, Dropped, run_pipeline
 from collector.ingest.rate_limit import PrefixRateLimiter
 from collector.ingest.request import EventRequest
 from collector.ingest.search_buffer import SearchBuffer
+from collector.ingest.search_terms import Search
 from collector.ingest.state import SharedState
 
 
@@ -44,26 +45,45 @@ class IngestService:
         self, request: EventRequest, ip_prefix: str, user_agent: str, prefetch: bool = False, do_not_track: bool = False
     ) -> Outcome:
         """Run the pipeline for every domain of the request and buffer the resulting rows."""
+        return self.ingest_many((request,), ip_prefix, user_agent, prefetch, do_not_track)
+
+    def ingest_many(
+        self,
+        requests: Sequence[EventRequest],
+        ip_prefix: str,
+        user_agent: str,
+        prefetch: bool = False,
+        do_not_track: bool = False,
+    ) -> Outcome:
+        """Run the pipeline for every request and domain; buffer all rows at once, or none (BufferFull)."""
         outcome = Outcome()
         now = self.clock()
-        for domain in request.domains:
-            ctx = Context(request, domain.removeprefix("www."), ip_prefix, user_agent, now, prefetch, do_not_track)
-            try:
-                event = run_pipeline(ctx, self.state)
-            except Dropped as drop:
-                outcome.dropped.append(drop.reason)
-                self.dropped[drop.reason] += 1
-                continue
-            if ctx.keep_event:
-                self.buffer.append(event.row())
-            if ctx.search is not None and self.searches is not None:
+        rows: list[tuple] = []
+        searches: list[tuple[str, Search, bool]] = []
+        for request in requests:
+            for domain in request.domains:
+                ctx = Context(request, domain.removeprefix("www."), ip_prefix, user_agent, now, prefetch, do_not_track)
                 try:
-                    self.searches.add(ctx.site, self.state.sites[ctx.site].timezone, now, ctx.search)
-                except BufferFull:
-                    if not ctx.keep_event:
-                        raise
-                    # The event row is kept; failing the request would make the client resend it.
-                    self.dropped["search_buffer_full"] += 1
-            outcome.buffered += 1
+                    event = run_pipeline(ctx, self.state)
+                except Dropped as drop:
+                    outcome.dropped.append(drop.reason)
+                    self.dropped[drop.reason] += 1
+                    continue
+                if ctx.keep_event:
+                    rows.append(event.row())
+                if ctx.search is not None and self.searches is not None:
+                    searches.append((ctx.site, ctx.search, ctx.keep_event))
+                outcome.buffered += 1
+        if rows:
+            # One spool write for the whole request: the largest per-event cost on the batch endpoint.
+            self.buffer.extend(rows)
+        for site, search, with_event in searches:
+            try:
+                self.searches.add(site, self.state.sites[site].timezone, now, search)  # type: ignore[union-attr]
+            except BufferFull:
+                if not with_event:
+                    raise
+                # The event row is kept; failing the request would make the client resend it.
+                self.dropped["search_buffer_full"] += 1
         self.accepted += outcome.buffered
         return outcome

@@ -23,6 +23,8 @@ RULES: tuple[Rule, ...] = (
     Rule("site_hourly", "hour", "%Y%m", "rollups"),
     Rule("dimension_hourly", "hour", "%Y%m", "rollups"),
     Rule("visit_hourly", "hour", "%Y%m", "rollups"),
+    Rule("site_daily", "day", "%Y%m", "rollups"),
+    Rule("dimension_daily", "day", "%Y%m", "rollups"),
     Rule("search_terms", "day", "%Y%m", "search"),
     Rule("visit_watermarks", "cutoff", "", "state"),
 )
