@@ -249,9 +249,10 @@ REALTIME_SECONDS = 300
 
 def realtime_visitors(store: Store, site: str, now: float | None = None) -> int:
     """Distinct visitor hashes with any event in the last five minutes."""
-    since = int(time.time() if now is None else now) - REALTIME_SECONDS
+    until = int(time.time() if now is None else now)
     rows = store.query(
-        "SELECT uniqExact(visitor_id) FROM events WHERE site = %(site)s AND ts >= toDateTime(%(since)s)",
-        {"site": site, "since": since},
+        "SELECT uniqExact(visitor_id) FROM events WHERE site = %(site)s AND ts >= toDateTime(%(since)s) "
+        "AND ts <= toDateTime(%(until)s)",
+        {"site": site, "since": until - REALTIME_SECONDS, "until": until},
     )
     return int(rows[0][0]) if rows else 0

@@ -6,7 +6,8 @@ from typing import Any
 from collector.storage.store import Store
 from collector.storage.visits import watermark
 from dashboard.definitions import DIMENSIONS, METRICS, ROLLUP_DIMENSIONS, TIME_DIMENSIONS, VISIT_METRICS
-from dashboard.query import StatsQuery
+from dashboard.query import MAX_LIMIT, StatsQuery
+from dashboard.rollup_days import split_period
 from dashboard.sql_parts import filter_sql, order_sql
 from dashboard.visits import build_visit_sql, uses_visit_rollup
 
@@ -24,9 +25,11 @@ def uses_rollup(query: StatsQuery) -> bool:
     return len(plain) == 0 or (len(plain) == 1 and plain[0] in ROLLUP_DIMENSIONS)
 
 
-def build_sql(query: StatsQuery) -> tuple[str, dict[str, Any]]:
-    """SQL and parameters for a query."""
+def build_sql(query: StatsQuery, only_values: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters for a query; only_values limits a rollup query's dimension to those values."""
     params: dict[str, Any] = {"site": query.site, "start": query.start, "end": query.end, "tz": query.timezone}
+    if only_values:
+        params["only_values"] = only_values
     rollup = uses_rollup(query)
     time_column = "hour" if rollup else "ts"
     selects, where = (
@@ -47,18 +50,46 @@ def build_sql(query: StatsQuery) -> tuple[str, dict[str, Any]]:
         definition = METRICS[metric]
         selects.append(f"{definition.rollup if rollup else definition.raw} AS m{index}")
     if rollup:
-        table = "dimension_hourly" if "dimension" in params else "site_hourly"
+        sql = f"SELECT {', '.join(selects)} FROM ({_rollup_source(query, params)})"
     else:
-        table = "events"
         if not any(METRICS[m].engagement for m in query.metrics):
             where.append("name != 'engagement'")
         where += [filter_sql(i, f, params) for i, f in enumerate(query.filters)]
-    sql = f"SELECT {', '.join(selects)} FROM {table} WHERE {' AND '.join(where)}"
+        sql = f"SELECT {', '.join(selects)} FROM events WHERE {' AND '.join(where)}"
     if query.dimensions:
         sql += " GROUP BY " + ", ".join(f"d{i}" for i in range(len(query.dimensions)))
         sql += order_sql(query)
         sql += f" LIMIT {int(query.offset)}, {int(query.limit)}"
     return sql, params
+
+
+def _rollup_source(query: StatsQuery, params: dict[str, Any]) -> str:
+    """Rollup rows of the period: whole UTC days from the daily tables, the remaining hours from the hourly ones."""
+    table, value = ("dimension", "value, ") if "dimension" in params else ("site", "")
+    match = f"site = %(site)s{' AND dimension = %(dimension)s' if 'dimension' in params else ''}"
+    if "only_values" in params:
+        match += " AND value IN %(only_values)s"
+    time_dimension = next((d for d in query.dimensions if d in TIME_DIMENSIONS), None)
+    days, hours = split_period(query.start, query.end, query.timezone, time_dimension)
+    parts = []
+    if days:
+        runs = []
+        for index, (first, last) in enumerate(days):
+            params[f"day_from{index}"], params[f"day_to{index}"] = first.isoformat(), last.isoformat()
+            runs.append(f"(day >= toDate(%(day_from{index})s) AND day <= toDate(%(day_to{index})s))")
+        # Noon UTC stands for the day: the whole day lies in one bucket, so any instant of it will do.
+        parts.append(
+            f"SELECT toDateTime(toUInt32(day) * 86400 + 43200) AS hour, {value}visitors, pageviews, events "
+            f"FROM {table}_daily WHERE {match} AND ({' OR '.join(runs)})"
+        )
+    if hours:
+        spans = []
+        for index, (begin, end) in enumerate(hours):
+            params[f"hour_from{index}"], params[f"hour_to{index}"] = begin, end
+            spans.append(f"(hour >= toDateTime(%(hour_from{index})s) AND hour < toDateTime(%(hour_to{index})s))")
+        hourly = f"{table}_hourly WHERE {match} AND ({' OR '.join(spans)})"
+        parts.append(f"SELECT hour, {value}visitors, pageviews, events FROM {hourly}")
+    return " UNION ALL ".join(parts)
 
 
 def run_query(store: Store, query: StatsQuery) -> list[dict[str, list[Any]]]:
@@ -67,12 +98,46 @@ def run_query(store: Store, query: StatsQuery) -> list[dict[str, list[Any]]]:
     event_metrics = tuple(m for m in query.metrics if m in METRICS)
     visit_metrics = tuple(m for m in query.metrics if m in VISIT_METRICS)
     if not visit_metrics:
-        rows = store.query(*build_sql(query))
+        rows = _top_by_visitors(store, query) or store.query(*build_sql(query))
     elif not event_metrics:
         rows = store.query(*build_visit_sql(query, watermark(store)))
     else:
         rows = _combined(store, query, event_metrics, visit_metrics)
     return [{"dimensions": list(row[:count]), "metrics": list(row[count:])} for row in rows]
+
+
+# Visitor states are costly to read (~0.3 ms for a large one on chdb) while event counts are cheap sums,
+# and a value's events bound its visitors from above (the margin covers the estimate's error). So the top
+# rows by visitors are taken among the values with the most events, widening the candidates until no
+# other value could rank: the same rows as merging every value. Top pages of 10M events in 30 days went
+# from ~230 ms to ~70 ms.
+_FIRST_CANDIDATES = 24
+_ESTIMATE_MARGIN = 1.05
+
+
+def _top_by_visitors(store: Store, query: StatsQuery) -> list[tuple] | None:
+    """Rows of a rollup breakdown ordered by visitors, reading visitor states of likely values only; None if n/a."""
+    wanted = query.offset + query.limit
+    applies = (
+        uses_rollup(query)
+        and len(query.dimensions) == 1
+        and query.dimensions[0] not in TIME_DIMENSIONS
+        and query.order_by[:1] == (("visitors", "desc"),)
+        and wanted <= 1000
+    )
+    if not applies:
+        return None
+    by_events = dataclasses.replace(query, metrics=("events",), order_by=(("events", "desc"),), offset=0)
+    counts = store.query(*build_sql(dataclasses.replace(by_events, limit=MAX_LIMIT)))
+    size = max(_FIRST_CANDIDATES, 2 * wanted)
+    while size < len(counts):
+        candidates = tuple(row[0] for row in counts[:size])
+        ranked = store.query(*build_sql(dataclasses.replace(query, offset=0, limit=wanted), candidates))
+        bound = counts[size][1] * _ESTIMATE_MARGIN + 1
+        if len(ranked) >= wanted and ranked[wanted - 1][1 + query.metrics.index("visitors")] > bound:
+            return ranked[query.offset :]
+        size *= 4
+    return None
 
 
 def _combined(store: Store, query: StatsQuery, event_metrics: tuple, visit_metrics: tuple) -> list[tuple]:

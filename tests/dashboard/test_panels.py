@@ -1,0 +1,229 @@
+"""Every dashboard panel on both engines: exact numbers for a known event set, equal to the stats API's."""
+
+import datetime as dt
+
+import pytest
+from harness import CHROME_WINDOWS, FIREFOX, NOON, SAFARI_IPHONE, Harness
+
+from dashboard.panels import (
+    PANELS_BY_NAME,
+    View,
+    kpi_body,
+    panel_body,
+    realtime_visitors,
+    run_kpis,
+    run_panel,
+    run_timeseries,
+    timeseries_body,
+)
+from dashboard.periods import Period
+from dashboard.stats import build_sql, run_query
+from dashboard.query import parse_query
+
+SITE = "panels.test"
+DAY = dt.date(2026, 11, 20)
+PERIOD = Period("custom", "one day", DAY, DAY)
+
+
+def _engaged(harness: Harness, path: str, ms: int, **kwargs: str) -> None:
+    body = {"n": "engagement", "u": f"https://{SITE}{path}", "d": SITE, "e": ms, "sd": 50}
+    assert harness.post_event(body, **kwargs).status_code == 202
+
+
+def known_events(harness: Harness) -> None:
+    """Four visitors, five visits, eight pageviews, a signup and two searches on 2026-11-20 (UTC)."""
+    harness.add_site(SITE)
+    start = harness.now
+    # A: Firefox on Linux from Norway via Google; reads / then /pricing (two pages, 15 s).
+    harness.pageview(SITE, "/", referrer="https://www.google.com/search")
+    harness.now = start + 10
+    harness.pageview(SITE, "/pricing", referrer=f"https://{SITE}/")
+    harness.now = start + 15
+    _engaged(harness, "/pricing", 5000)
+    # B: iPhone from Germany via a newsletter campaign, bounces on /blog (7 s engaged), returns an hour later.
+    harness.now = start
+    iphone = {"ip": "85.214.132.117", "user_agent": SAFARI_IPHONE}
+    harness.pageview(SITE, "/blog?utm_source=newsletter&utm_medium=email&utm_campaign=winter", **iphone)
+    harness.now = start + 7
+    _engaged(harness, "/blog", 7000, **iphone)
+    harness.now = start + 3600
+    harness.pageview(SITE, "/", **iphone)
+    signup = {"n": "Signup", "u": f"https://{SITE}/", "d": SITE}
+    assert harness.post_event(signup, **iphone).status_code == 202
+    # C: Chrome on Windows from the US via Facebook: / , /pricing, /search?q=shoes.
+    harness.now = start + 120
+    chrome = {"ip": "8.8.8.8", "user_agent": CHROME_WINDOWS}
+    harness.pageview(SITE, "/", referrer="https://facebook.com/some/post", **chrome)
+    harness.now = start + 180
+    harness.pageview(SITE, "/pricing", **chrome)
+    harness.now = start + 240
+    harness.pageview(SITE, "/search?q=Shoes", **chrome)
+    # D: another Firefox in Norway (another /24), direct, one page.
+    harness.now = start + 300
+    harness.pageview(SITE, "/pricing", ip="195.159.104.9", user_agent=FIREFOX)
+    harness.now = start + 400
+    harness.flush()
+
+
+def view(*filters: tuple[str, str]) -> View:
+    return View(SITE, "UTC", PERIOD, tuple(filters))
+
+
+def api_rows(harness: Harness, body: dict | None) -> list[tuple]:
+    assert body is not None
+    return [tuple(row["dimensions"]) + tuple(row["metrics"]) for row in harness.query(body).json()["results"]]
+
+
+def panel_rows(harness: Harness, name: str, current: View, limit: int = 9) -> list[tuple]:
+    result = run_panel(harness.store, PANELS_BY_NAME[name], current, limit, harness.settings.search_min_count)
+    return [(value, *metrics) for value, metrics in result.rows]
+
+
+EXPECTED = {
+    "pages": [("/", 3, 3), ("/pricing", 3, 3), ("/blog", 1, 1), ("/search", 1, 1)],
+    "entry_pages": [("/", 3, 0), ("/blog", 1, 100), ("/pricing", 1, 100)],
+    "exit_pages": [("/pricing", 2), ("/", 1), ("/blog", 1), ("/search", 1)],
+    "sources": [("Direct / None", 4), ("Facebook", 1), ("Google", 1), ("newsletter", 1)],
+    "referrers": [("facebook.com", 1), ("www.google.com", 1)],
+    "campaigns": [("winter", 1)],
+    "utm_sources": [("newsletter", 1)],
+    "browsers": [("Firefox", 2), ("Chrome", 1), ("Mobile Safari", 1)],
+    "os": [("Linux", 2), ("Windows", 1), ("iOS", 1)],
+    "devices": [("desktop", 3), ("mobile", 1)],
+    "countries": [("NO", 2), ("DE", 1), ("US", 1)],
+}
+
+
+def test_every_panel_on_a_known_event_set(harness: Harness) -> None:
+    known_events(harness)
+    for name, expected in EXPECTED.items():
+        assert panel_rows(harness, name, view()) == expected, name
+
+
+def test_panels_equal_the_stats_api(harness: Harness) -> None:
+    known_events(harness)
+    for current in (view(), view(("source", "Direct / None")), view(("entry_page", "/")), view(("page", "/pricing"))):
+        for name, panel in PANELS_BY_NAME.items():
+            body = panel_body(panel, current, 9)
+            if body is None:
+                assert run_panel(harness.store, panel, current).unavailable
+                continue
+            expected = [row for row in api_rows(harness, body) if not (panel.hide_empty and row[0] == "")][:9]
+            assert panel_rows(harness, name, current) == expected, (name, current.filters)
+
+
+def test_kpis_and_previous_period(harness: Harness) -> None:
+    known_events(harness)
+    kpis = run_kpis(harness.store, view())
+    # Durations: A 15 s, B's bounce 7 s (engaged), B's return 0 s, C 120 s, D 0 s: 142 / 5.
+    assert kpis == {
+        "visitors": 4,
+        "visits": 5,
+        "pageviews": 8,
+        "views_per_visit": 1.6,
+        "bounce_rate": 40.0,
+        "visit_duration": 28.4,
+    }
+    body, skipped = kpi_body(view())
+    assert skipped == [] and api_rows(harness, body) == [tuple(kpis.values())]
+    yesterday = Period("previous", "day before", DAY - dt.timedelta(days=1), DAY - dt.timedelta(days=1))
+    assert run_kpis(harness.store, view(), yesterday)["visitors"] == 0
+
+
+def test_filters_change_what_can_be_counted(harness: Harness) -> None:
+    known_events(harness)
+    by_entry = run_kpis(harness.store, view(("entry_page", "/")))
+    assert by_entry["visitors"] is None and by_entry["pageviews"] is None
+    assert (by_entry["visits"], by_entry["bounce_rate"]) == (3, 0)
+    by_page = run_kpis(harness.store, view(("page", "/pricing")))
+    assert (by_page["visitors"], by_page["pageviews"], by_page["visits"]) == (3, 3, None)
+    assert run_panel(harness.store, PANELS_BY_NAME["pages"], view(("entry_page", "/"))).unavailable
+    assert run_panel(harness.store, PANELS_BY_NAME["entry_pages"], view(("page", "/"))).unavailable
+    # Under an entry-page filter, breakdowns count visits instead of visitors.
+    assert panel_rows(harness, "sources", view(("entry_page", "/"))) == [
+        ("Direct / None", 1),
+        ("Facebook", 1),
+        ("Google", 1),
+    ]
+    assert panel_rows(harness, "browsers", view(("country", "NO"))) == [("Firefox", 2)]
+    assert panel_rows(harness, "pages", view(("country", "US"), ("browser", "Chrome"))) == [
+        ("/", 1, 1),
+        ("/pricing", 1, 1),
+        ("/search", 1, 1),
+    ]
+
+
+def test_search_terms_panel_ignores_filters(harness: Harness) -> None:
+    known_events(harness)
+    for _ in range(3):
+        harness.pageview(SITE, "/search?q=Shoes", ip="10.1.1.1")
+    harness.flush()
+    assert panel_rows(harness, "search_terms", view()) == [("shoes", 4, 0)]
+    result = run_panel(harness.store, PANELS_BY_NAME["search_terms"], view(("country", "NO")))
+    assert result.note and [(v, *m) for v, m in result.rows] == [("shoes", 4, 0)]
+
+
+def test_time_series_fills_every_bucket(harness: Harness) -> None:
+    known_events(harness)
+    series = run_timeseries(harness.store, view(), "pageviews")
+    assert len(series) == 24 and series[0] == ("2026-11-20 00:00:00", 0)
+    assert dict(series)["2026-11-20 12:00:00"] == 7 and dict(series)["2026-11-20 13:00:00"] == 1
+    assert sum(value for _, value in series) == 8
+    body = timeseries_body(view(), "pageviews")
+    assert [(b, v) for b, v in api_rows(harness, body)] == [(b, v) for b, v in series if v]
+    week = View(SITE, "UTC", Period("7d", "week", DAY - dt.timedelta(days=6), DAY))
+    visits = run_timeseries(harness.store, week, "visits")
+    assert [bucket for bucket, _ in visits][-1] == "2026-11-20" and len(visits) == 7
+    assert visits[-1][1] == 5 and sum(v for _, v in visits) == 5
+
+
+def test_realtime_counts_the_last_five_minutes(harness: Harness) -> None:
+    known_events(harness)
+    # The clock stands at NOON + 400 s: the visitors of the last 300 s are C (at +240) and D (at +300).
+    assert realtime_visitors(harness.store, SITE, NOON + 400) == 2
+    assert realtime_visitors(harness.store, SITE, NOON + 3700) == 1  # B's return at +3600
+    assert realtime_visitors(harness.store, SITE, NOON + 9000) == 0
+
+
+def test_top_rows_by_visitors_read_few_states_and_match_a_full_merge(harness: Harness) -> None:
+    harness.add_site(SITE)
+    # 40 pages; page i is seen by i visitors, and page 0 has many pageviews from one visitor.
+    for page in range(40):
+        for visitor in range(page):
+            harness.pageview(SITE, f"/p{page}", ip=f"10.{page}.{visitor}.1")
+    for _ in range(60):
+        harness.pageview(SITE, "/p0", ip="10.200.0.1")
+    harness.flush()
+    for limit, offset in ((9, 0), (3, 5), (30, 0)):
+        body = {
+            "site_id": SITE,
+            "metrics": ["visitors", "pageviews"],
+            "date_range": ["2026-11-20", "2026-11-20"],
+            "dimensions": ["event:page"],
+            "pagination": {"limit": limit, "offset": offset},
+        }
+        query = parse_query(body, {SITE: "UTC"}, lambda tz: DAY)
+        full = [{"dimensions": [r[0]], "metrics": list(r[1:])} for r in harness.store.query(*build_sql(query))]
+        assert run_query(harness.store, query) == full
+        assert full[0]["dimensions"] == ([f"/p{39 - offset}"])
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "Europe/Oslo", "America/New_York"])
+def test_daily_and_hourly_rollups_agree_with_raw_events(harness: Harness, timezone: str) -> None:
+    harness.add_site(SITE, timezone)
+    # Events over three UTC days, at hours that fall on different local days in each zone.
+    for offset_hours in (-30, -25, -23, -13, -2, 0, 1, 5, 11, 22, 26, 35):
+        harness.now = NOON + offset_hours * 3600
+        harness.teller.state.refresh()
+        harness.pageview(SITE, f"/h{offset_hours % 3}", ip=f"10.9.{offset_hours % 7}.1")
+    harness.flush()
+    harness.now = NOON
+    base = {"site_id": SITE, "metrics": ["visitors", "pageviews"], "date_range": ["2026-11-18", "2026-11-22"]}
+    everything = [["is_not", "visit:country", ["ZZ"]]]
+    for dimensions in ([], ["event:page"], ["time:day"], ["time:month"], ["time:hour"]):
+        query = {**base, "dimensions": dimensions}
+        rollup = harness.query(query).json()
+        assert rollup["meta"]["source"] == "rollup"
+        raw = harness.query({**query, "filters": everything}).json()
+        assert raw["meta"]["source"] == "events"
+        assert rollup["results"] == raw["results"], (timezone, dimensions)
