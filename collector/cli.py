@@ -38,9 +38,11 @@ def fail(message: str) -> None:
 
 
 @contextmanager
-def opened_store(migrated: bool = True) -> Iterator[Store]:
+def opened_store(migrated: bool = True, cluster: str | None = None) -> Iterator[Store]:
     """Open the configured store (migrated), turning engine errors into one-line messages."""
     settings = Settings()
+    if cluster:
+        settings = settings.model_copy(update={"clickhouse_cluster": cluster})
     store = None
     try:
         store = open_store(settings)
@@ -119,12 +121,29 @@ def serve(
 
 
 @app.command("migrate")
-def migrate_command() -> None:
+def migrate_command(
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Shard the schema across this cluster of the server's remote_servers: local tables on every host, "
+            "Distributed tables over them (docs/cluster.md) [default: TELLER_CLICKHOUSE_CLUSTER]."
+        ),
+    ] = None,
+) -> None:
     """Apply pending schema migrations (running it again does nothing)."""
+    from collector.storage.cluster import migrate_cluster
     from collector.storage.migrations import migrate
+    from collector.storage.server import ServerStore
 
-    with opened_store(migrated=False) as store:
-        applied = migrate(store)
+    with opened_store(migrated=False, cluster=cluster) as store:
+        try:
+            if isinstance(store, ServerStore) and store.cluster:
+                applied = migrate_cluster(store, every_host=True)
+                typer.echo(f"cluster {store.cluster}: {len(store.hosts())} hosts")
+            else:
+                applied = migrate(store)
+        except ValueError as error:
+            fail(str(error))
     if applied:
         for migration in applied:
             typer.echo(f"applied {migration.version:04d}_{migration.name}")

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
         description="Empty for the embedded engine in the data dir; clickhouse://user:pass@host:9000/db "
         "selects a ClickHouse server.",
     )
+    clickhouse_cluster: str = Field(
+        "",
+        description="Name of a cluster in the ClickHouse servers' remote_servers: tables are sharded across it "
+        "(see docs/cluster.md); empty for a single server.",
+    )
     host: str = Field("127.0.0.1", description="Address `teller serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `teller serve` listens on.")
     flush_rows: int = Field(10_000, ge=1, description="Buffered rows that trigger a write to ClickHouse.")

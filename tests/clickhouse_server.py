@@ -53,6 +53,7 @@ CONFIG_XML = """<?xml version="1.0"?>
     <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>
     <max_session_timeout>3600</max_session_timeout>
     <default_session_timeout>60</default_session_timeout>
+{extra_config}
 </yandex>
 """
 
@@ -133,8 +134,10 @@ class ClickHouseStartError(RuntimeError):
 class ThrowawayClickHouse:
     """A clickhouse-server process with its own ports, config and data in a temporary directory."""
 
-    def __init__(self, path: str | Path | None = None, binary: str | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, binary: str | None = None, extra_config: str = "") -> None:
         """Prepare (but do not start) a server; a given `path` is kept, a temporary one is removed."""
+        # XML put inside <yandex>, e.g. <remote_servers>; it may be set until start() writes the config.
+        self.extra_config = extra_config
         self.binary = binary or clickhouse_server_binary() or DEFAULT_BINARY
         self._owns_path = path is None
         self.path = Path(tempfile.mkdtemp(prefix="teller-clickhouse-")) if path is None else Path(path)
@@ -176,6 +179,7 @@ class ThrowawayClickHouse:
                 user_files_path=escape(str(dirs["user_files"])),
                 format_schema_path=escape(str(dirs["format_schemas"])),
                 users_config=escape(str(users_path)),
+                extra_config=self.extra_config,
             )
         )
 

@@ -51,6 +51,10 @@ def applied_versions(store: Store) -> set[int]:
 
 def migrate(store: Store, schemas_dir: Path = SCHEMAS_DIR) -> list[Migration]:
     """Apply every migration not yet applied, in order; return the ones applied now."""
+    if getattr(store, "cluster", ""):  # a ServerStore in cluster mode
+        from collector.storage.cluster import migrate_cluster
+
+        return migrate_cluster(store, schemas_dir)  # type: ignore[arg-type]
     done = applied_versions(store)
     applied = []
     for migration in available_migrations(schemas_dir):

@@ -4,6 +4,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+from collector.storage.cluster import on_each_host
 from collector.storage.store import Store
 
 
@@ -63,19 +64,29 @@ def _existing_tables(store: Store) -> set[str]:
 
 
 def apply_retention(store: Store, policy: Policy, now: float | None = None) -> dict[str, int]:
-    """Remove expired rows from every table with a rule; return rows removed per table."""
+    """Remove expired rows from every table with a rule (on every host of a cluster); return rows removed per table."""
     today = dt.datetime.fromtimestamp(time.time() if now is None else now, dt.UTC).date()
+    removed: dict[str, int] = {}
+    for found in on_each_host(store, lambda target, suffix: _apply_rules(target, suffix, policy, today)):
+        for table, count in found.items():
+            removed[table] = removed.get(table, 0) + count
+    return removed
+
+
+def _apply_rules(store: Store, suffix: str, policy: Policy, today: dt.date) -> dict[str, int]:
+    """Remove expired rows from the tables named rule.table + suffix on one server."""
     existing = _existing_tables(store)
     removed: dict[str, int] = {}
     for rule in RULES:
-        if rule.table not in existing:
+        table = rule.table + suffix
+        if table not in existing:
             continue
         cutoff = cutoff_for(rule.kind, policy, today)
         params = {"cutoff": int(dt.datetime.combine(cutoff, dt.time(), dt.UTC).timestamp())}
         older = f"{rule.time_column} < toDateTime(%(cutoff)s)"
         if rule.time_column == "day":
             older = "day < toDate(toDateTime(%(cutoff)s))"
-        count = store.query(f"SELECT count() FROM {rule.table} WHERE {older}", params)[0][0]
+        count = store.query(f"SELECT count() FROM {table} WHERE {older}", params)[0][0]
         if not count:
             continue
         if rule.partition_format:
@@ -84,13 +95,13 @@ def apply_retention(store: Store, policy: Policy, now: float | None = None) -> d
             partitions = store.query(
                 "SELECT DISTINCT partition_id FROM system.parts WHERE database = currentDatabase() "
                 "AND table = %(t)s AND active AND partition_id < %(p)s",
-                {"t": rule.table, "p": first_kept},
+                {"t": table, "p": first_kept},
             )
             for (partition_id,) in partitions:
-                store.execute(f"ALTER TABLE {rule.table} DROP PARTITION ID %(id)s", {"id": partition_id})
-        if store.query(f"SELECT count() FROM {rule.table} WHERE {older}", params)[0][0]:
+                store.execute(f"ALTER TABLE {table} DROP PARTITION ID %(id)s", {"id": partition_id})
+        if store.query(f"SELECT count() FROM {table} WHERE {older}", params)[0][0]:
             # The boundary partition: a mutation (asynchronous on 18.16, applied in the background).
-            store.execute(f"ALTER TABLE {rule.table} DELETE WHERE {older}", params)
+            store.execute(f"ALTER TABLE {table} DELETE WHERE {older}", params)
         removed[rule.table] = count
     return removed
 

@@ -4,6 +4,7 @@ import datetime as dt
 import secrets
 import time
 
+from collector.storage.cluster import on_each_host
 from collector.storage.store import Store
 
 
@@ -44,13 +45,17 @@ def current_salts(store: Store, today: dt.date) -> dict[dt.date, bytes]:
 
 def delete_old_salts(store: Store, now: float | None = None) -> None:
     """Drop every salt older than yesterday, so no visitor hash can be recomputed after 48 hours."""
-    today = _utc_day(time.time() if now is None else now)
-    cutoff = (today - dt.timedelta(days=1)).strftime("%Y%m%d")
-    partitions = store.query(
-        "SELECT DISTINCT partition_id FROM system.parts "
-        "WHERE database = currentDatabase() AND table = 'salts' AND active AND partition_id < %(cutoff)s",
-        {"cutoff": cutoff},
-    )
-    for (partition_id,) in partitions:
-        # DROP PARTITION is synchronous on both engines; ALTER ... DELETE is an asynchronous mutation on 18.16.
-        store.execute("ALTER TABLE salts DROP PARTITION ID %(id)s", {"id": partition_id})
+    cutoff = (_utc_day(time.time() if now is None else now) - dt.timedelta(days=1)).strftime("%Y%m%d")
+
+    def drop(target: Store, suffix: str) -> None:
+        """Drop the old partitions of salts (salts_local on each host of a cluster)."""
+        partitions = target.query(
+            "SELECT DISTINCT partition_id FROM system.parts "
+            "WHERE database = currentDatabase() AND table = %(t)s AND active AND partition_id < %(cutoff)s",
+            {"t": "salts" + suffix, "cutoff": cutoff},
+        )
+        for (partition_id,) in partitions:
+            # DROP PARTITION is synchronous on both engines; ALTER ... DELETE is an asynchronous mutation on 18.16.
+            target.execute(f"ALTER TABLE salts{suffix} DROP PARTITION ID %(id)s", {"id": partition_id})
+
+    on_each_host(store, drop)

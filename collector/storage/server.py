@@ -11,6 +11,13 @@ from clickhouse_driver.errors import Error as DriverError
 from collector.storage.sql import substitute
 from collector.storage.store import Row, StoreError
 
+# Cluster mode: an INSERT into a Distributed table returns once every shard has its rows, so a process
+# reads its own writes (a salt, a site, a flushed batch), and a failed shard fails the insert, which
+# the spool retries. An IN or JOIN subquery over a Distributed table inside a query sent to the shards
+# runs once on the initiator and its result goes to every shard (GLOBAL), right whatever the sharding;
+# the default, deny, refuses such queries.
+CLUSTER_SETTINGS = {"insert_distributed_sync": 1, "distributed_product_mode": "global"}
+
 
 def _plain(value: Any) -> Any:
     """Turn driver values into the plain forms the embedded engine returns (dates as text)."""
@@ -28,17 +35,21 @@ class ServerStore:
 
     engine = "server"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, cluster: str = "") -> None:
         self.url = url
+        self.cluster = cluster
         self._local = threading.local()
         self._clients: list[Client] = []
         self._clients_lock = threading.Lock()
+        self._hosts: list[ServerStore] | None = None
 
     def _client(self) -> Client:
         """This thread's client, created on first use."""
         client = getattr(self._local, "client", None)
         if client is None:
             client = Client.from_url(self.url)
+            if self.cluster:
+                client.settings.update(CLUSTER_SETTINGS)
             self._local.client = client
             with self._clients_lock:
                 self._clients.append(client)
@@ -70,9 +81,24 @@ class ServerStore:
             return
         self._run(f"INSERT INTO {table} ({', '.join(columns)}) VALUES", [list(col) for col in data], columnar=True)
 
+    def hosts(self) -> list["ServerStore"]:
+        """A store per host of the cluster (system.clusters of this server), for local tables and DDL."""
+        from collector.storage.cluster import cluster_hosts, host_url
+
+        with self._clients_lock:
+            hosts = self._hosts
+        if hosts is None:
+            hosts = [ServerStore(host_url(self.url, h, p)) for _, h, p in cluster_hosts(self, self.cluster)]
+            with self._clients_lock:
+                self._hosts = hosts
+        return hosts
+
     def close(self) -> None:
         """Disconnect every client this store opened."""
         with self._clients_lock:
             for client in self._clients:
                 client.disconnect()
             self._clients.clear()
+            hosts, self._hosts = self._hosts or [], None
+        for host in hosts:
+            host.close()

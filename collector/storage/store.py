@@ -35,11 +35,13 @@ class Store(Protocol):
 
 
 def open_store(settings: Settings) -> Store:
-    """Open the engine the settings select: a ClickHouse server URL, or embedded chdb."""
+    """Open the engine the settings select: a ClickHouse server URL (alone or in a cluster), or embedded chdb."""
     if settings.clickhouse_url:
         from collector.storage.server import ServerStore
 
-        return ServerStore(settings.clickhouse_url)
+        return ServerStore(settings.clickhouse_url, settings.clickhouse_cluster)
+    if settings.clickhouse_cluster:
+        raise StoreError("TELLER_CLICKHOUSE_CLUSTER needs TELLER_CLICKHOUSE_URL (a server of the cluster)")
     try:
         from collector.storage.embedded import EmbeddedStore
     except ImportError:
