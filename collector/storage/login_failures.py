@@ -3,6 +3,7 @@
 import datetime as dt
 import time
 
+from collector.storage.cluster import on_each_host
 from collector.storage.store import Store
 
 
@@ -22,13 +23,17 @@ def count_failures(store: Store, keys: list[str], since: float) -> dict[str, int
 
 
 def drop_old_failures(store: Store, now: float | None = None) -> None:
-    """Drop the daily partitions before yesterday."""
+    """Drop the daily partitions before yesterday (of login_failures_local on each host of a cluster)."""
     today = dt.datetime.fromtimestamp(time.time() if now is None else now, dt.UTC).date()
     first_kept = (today - dt.timedelta(days=1)).strftime("%Y%m%d")
-    partitions = store.query(
-        "SELECT DISTINCT partition_id FROM system.parts WHERE database = currentDatabase() "
-        "AND table = 'login_failures' AND active AND partition_id < %(p)s",
-        {"p": first_kept},
-    )
-    for (partition_id,) in partitions:
-        store.execute("ALTER TABLE login_failures DROP PARTITION ID %(id)s", {"id": partition_id})
+
+    def drop(target: Store, suffix: str) -> None:
+        partitions = target.query(
+            "SELECT DISTINCT partition_id FROM system.parts WHERE database = currentDatabase() "
+            "AND table = %(t)s AND active AND partition_id < %(p)s",
+            {"t": "login_failures" + suffix, "p": first_kept},
+        )
+        for (partition_id,) in partitions:
+            target.execute(f"ALTER TABLE login_failures{suffix} DROP PARTITION ID %(id)s", {"id": partition_id})
+
+    on_each_host(store, drop)
