@@ -55,6 +55,7 @@ def install_dashboard(
     access = Access(store, secret, settings.session_days * 86_400, clock)
     throttle = LoginThrottle(store, secret, clock)
     web = Web(store, settings, access, throttle, env, static, sites, refresh_sites, clock)
+    app.state.dashboard = web
 
     @app.get("/static/{name}", include_in_schema=False)
     def static_file(request: Request, name: str) -> Response:
@@ -75,7 +76,7 @@ def install_dashboard(
             return Response(body, status_code=error.status, media_type="application/json")
         user = web.user(request) if error.status != 401 else None
         context = web.page_context(request, user)
-        return html(env, "error.html", error.status, **context, status=error.status, message=error.message)
+        return html(env, "error.html", error.status, **context, code=error.status, message=error.message)
 
     app.add_middleware(SecurityHeaders, public_url=settings.public_url)
     return web

@@ -17,8 +17,8 @@ from dashboard.panels import (
     timeseries_body,
 )
 from dashboard.periods import Period
-from dashboard.stats import build_sql, run_query
 from dashboard.query import parse_query
+from dashboard.stats import build_sql, run_query
 
 SITE = "panels.test"
 DAY = dt.date(2026, 11, 20)
