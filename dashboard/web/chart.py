@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from dashboard.web.formatting import metric as format_metric
 
 WIDTH, HEIGHT = 800, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 30
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 30
 X_LABELS = 6
 _FRACTIONAL = frozenset({"bounce_rate", "views_per_visit", "visit_duration"})
 
@@ -80,7 +80,10 @@ def render_chart(
         label = format_metric(metric, value if metric in _FRACTIONAL else round(value))
         parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>')
     count = len(values)
-    shown = sorted({round(i * (count - 1) / (X_LABELS - 1)) for i in range(X_LABELS)}) if count > 1 else [0]
+    if count <= 2 * X_LABELS:
+        shown = list(range(0, count, 1 if count <= X_LABELS + 2 else 2))
+    else:
+        shown = sorted({round(i * (count - 1) / (X_LABELS - 1)) for i in range(X_LABELS)})
     for index in shown if count else []:
         x = _x(index, count)
         anchor = "start" if index == 0 and count > 1 else "end" if index == count - 1 and count > 1 else "middle"

@@ -1,4 +1,4 @@
-"""How a panel's values are shown: country names with flags, labels for empty values."""
+"""How a panel's values are shown: country names, labels for empty values."""
 
 import sys
 
@@ -10,13 +10,6 @@ def country_name(code: str) -> str:
     geo.load()
     names = getattr(sys.modules.get("geoip2fast.geoip2fast"), "geoipCountryNamesDict", None) or {}
     return names.get(code, code) if len(code) == 2 and code.isalpha() else code
-
-
-def flag(code: str) -> str:
-    """The flag emoji of a two-letter country code (regional indicator symbols), or ''."""
-    if len(code) != 2 or not code.isascii() or not code.isalpha():
-        return ""
-    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code.upper())
 
 
 def display_value(dimension: str, value: object, empty_label: str, min_count: int) -> str:

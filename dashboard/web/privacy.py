@@ -56,7 +56,7 @@ def _norwegian(f: PrivacyFacts) -> list[Section]:
     search_source = (
         "Vi teller bare søkeord som søkesiden selv melder fra om."
         if f.site.search_params == NO_SEARCH_PARAMS
-        else f"Søkeordet hentes fra adressefeltene {_search_params(f.site)} på søkesiden."
+        else f"Søkeordet leses fra parameterne {_search_params(f.site)} i adressen til søkesiden."
     )
     sections = [
         Section(

@@ -26,7 +26,7 @@ from dashboard.web import export
 from dashboard.web.chart import bucket_label, render_chart
 from dashboard.web.context import Denied, Web
 from dashboard.web.formatting import LOWER_IS_BETTER, change
-from dashboard.web.labels import display_value, flag
+from dashboard.web.labels import display_value
 from dashboard.web.privacy import LANGUAGES, PrivacyFacts, privacy_sections, privacy_text
 from dashboard.web.render import html
 from dashboard.web.view_state import ViewState, parse_state
@@ -90,7 +90,6 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
             {
                 "value": value,
                 "label": display_value(result.panel.dimension, value, result.panel.empty_label, min_count),
-                "flag": flag(str(value)) if result.panel.dimension == "visit:country" and value else "",
                 "metrics": metrics,
                 "share": round(100 * float(metrics[0] or 0) / top, 1) if top else 0,
                 "url": state.filter_url(result.panel.filter_key, value) if value is not None else None,
