@@ -1,9 +1,15 @@
-"""Which parts of a period the daily rollups can answer: whole UTC days inside it (and inside one time bucket)."""
+"""Which parts of a period each rollup answers: whole UTC months, whole UTC days, and hours for the rest.
 
+A month or day is used only when it lies wholly inside the period and, for time buckets, inside one
+bucket of the site's time zone; everything else comes from the hourly rollups.
+"""
+
+import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 DAY = 86_400
+Runs = list[tuple[dt.date, dt.date]]
 
 
 def _bucket(unix: int, timezone: str, dimension: str | None) -> object:
@@ -14,30 +20,62 @@ def _bucket(unix: int, timezone: str, dimension: str | None) -> object:
     return local if dimension == "time:day" else (local.year, local.month)
 
 
-def split_period(start: int, end: int, timezone: str, time_dimension: str | None) -> tuple[list, list]:
-    """(runs of whole UTC days as (first, last) dates, leftover [from, to) Unix ranges for the hourly rollups)."""
-    if time_dimension == "time:hour":
-        return [], [(start, end)]
+def _in_one_bucket(first: int, end: int, timezone: str, dimension: str | None) -> bool:
+    """True when [first, end) falls in a single time bucket."""
+    return _bucket(first, timezone, dimension) == _bucket(end - 1, timezone, dimension)
+
+
+def _runs(dates: list[dt.date], step: int = 1) -> Runs:
+    """Consecutive dates (days, or month starts with step=0) joined into (first, last) runs."""
     runs: list[list[dt.date]] = []
+    for date in dates:
+        last = runs[-1][1] if runs else None
+        following = last + dt.timedelta(days=1) if step and last else (_next_month(last) if last else None)
+        if runs and following == date:
+            runs[-1][1] = date
+        else:
+            runs.append([date, date])
+    return [(first, last) for first, last in runs]
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _unix(day: dt.date) -> int:
+    return int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
+
+
+def split_period(start: int, end: int, timezone: str, time_dimension: str | None) -> tuple[Runs, Runs, list]:
+    """(runs of whole UTC months as first days, runs of whole UTC days, leftover [from, to) Unix ranges)."""
+    if time_dimension == "time:hour":
+        return [], [], [(start, end)]
     hours: list[list[int]] = []
+    days: list[dt.date] = []
+
+    def leftover(begin: int, finish: int) -> None:
+        if hours and hours[-1][1] == begin:
+            hours[-1][1] = finish
+        else:
+            hours.append([begin, finish])
+
     day = -(-start // DAY) * DAY
     if day > start:
-        hours.append([start, min(day, end)])
+        leftover(start, min(day, end))
     while day + DAY <= end:
-        if _bucket(day, timezone, time_dimension) == _bucket(day + DAY - 1, timezone, time_dimension):
-            date = dt.datetime.fromtimestamp(day, dt.UTC).date()
-            if runs and runs[-1][1] + dt.timedelta(days=1) == date:
-                runs[-1][1] = date
-            else:
-                runs.append([date, date])
-        elif hours and hours[-1][1] == day:
-            hours[-1][1] = day + DAY
+        if _in_one_bucket(day, day + DAY, timezone, time_dimension):
+            days.append(dt.datetime.fromtimestamp(day, dt.UTC).date())
         else:
-            hours.append([day, day + DAY])
+            leftover(day, day + DAY)
         day += DAY
-    if day < end and day >= start:
-        if hours and hours[-1][1] == day:
-            hours[-1][1] = end
-        else:
-            hours.append([day, end])
-    return [tuple(run) for run in runs], [tuple(span) for span in hours]
+    if start <= day < end:
+        leftover(day, end)
+    months = []
+    chosen = set(days)
+    for first in sorted({date.replace(day=1) for date in days}):
+        length = calendar.monthrange(first.year, first.month)[1]
+        whole = all(first + dt.timedelta(days=i) in chosen for i in range(length))
+        if whole and _in_one_bucket(_unix(first), _unix(first) + length * DAY, timezone, time_dimension):
+            months.append(first)
+            chosen -= {first + dt.timedelta(days=i) for i in range(length)}
+    return _runs(months, step=0), _runs(sorted(chosen)), [tuple(span) for span in hours]

@@ -64,23 +64,25 @@ def build_sql(query: StatsQuery, only_values: tuple[str, ...] = ()) -> tuple[str
 
 
 def _rollup_source(query: StatsQuery, params: dict[str, Any]) -> str:
-    """Rollup rows of the period: whole UTC days from the daily tables, the remaining hours from the hourly ones."""
+    """Rollup rows of the period: whole UTC months and days from those tables, the remaining hours from hourly ones."""
     table, value = ("dimension", "value, ") if "dimension" in params else ("site", "")
     match = f"site = %(site)s{' AND dimension = %(dimension)s' if 'dimension' in params else ''}"
     if "only_values" in params:
         match += " AND value IN %(only_values)s"
     time_dimension = next((d for d in query.dimensions if d in TIME_DIMENSIONS), None)
-    days, hours = split_period(query.start, query.end, query.timezone, time_dimension)
+    months, days, hours = split_period(query.start, query.end, query.timezone, time_dimension)
     parts = []
-    if days:
-        runs = []
-        for index, (first, last) in enumerate(days):
-            params[f"day_from{index}"], params[f"day_to{index}"] = first.isoformat(), last.isoformat()
-            runs.append(f"(day >= toDate(%(day_from{index})s) AND day <= toDate(%(day_to{index})s))")
-        # Noon UTC stands for the day: the whole day lies in one bucket, so any instant of it will do.
+    for suffix, runs in (("monthly", months), ("daily", days)):
+        if not runs:
+            continue
+        conditions = []
+        for index, (first, last) in enumerate(runs):
+            params[f"{suffix}_from{index}"], params[f"{suffix}_to{index}"] = first.isoformat(), last.isoformat()
+            conditions.append(f"(day >= toDate(%({suffix}_from{index})s) AND day <= toDate(%({suffix}_to{index})s))")
+        # Noon UTC of the first day stands for the row: the whole month or day lies in one time bucket.
         parts.append(
             f"SELECT toDateTime(toUInt32(day) * 86400 + 43200) AS hour, {value}visitors, pageviews, events "
-            f"FROM {table}_daily WHERE {match} AND ({' OR '.join(runs)})"
+            f"FROM {table}_{suffix} WHERE {match} AND ({' OR '.join(conditions)})"
         )
     if hours:
         spans = []

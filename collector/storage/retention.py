@@ -26,6 +26,8 @@ RULES: tuple[Rule, ...] = (
     Rule("visit_hourly", "hour", "%Y%m", "rollups"),
     Rule("site_daily", "day", "%Y%m", "rollups"),
     Rule("dimension_daily", "day", "%Y%m", "rollups"),
+    Rule("site_monthly", "day", "%Y%m", "rollups"),
+    Rule("dimension_monthly", "day", "%Y%m", "rollups"),
     Rule("search_terms", "day", "%Y%m", "search"),
     Rule("visit_watermarks", "cutoff", "", "state"),
 )

@@ -211,14 +211,15 @@ def test_top_rows_by_visitors_read_few_states_and_match_a_full_merge(harness: Ha
 @pytest.mark.parametrize("timezone", ["UTC", "Europe/Oslo", "America/New_York"])
 def test_daily_and_hourly_rollups_agree_with_raw_events(harness: Harness, timezone: str) -> None:
     harness.add_site(SITE, timezone)
-    # Events over three UTC days, at hours that fall on different local days in each zone.
-    for offset_hours in (-30, -25, -23, -13, -2, 0, 1, 5, 11, 22, 26, 35):
+    # Events over two months, at hours that fall on different local days and months in each zone.
+    for offset_hours in (-1212, -1200, -960, -725, -700, -510, -30, -25, -23, -13, -2, 0, 1, 5, 11, 22, 26, 35):
         harness.now = NOON + offset_hours * 3600
         harness.teller.state.refresh()
         harness.pageview(SITE, f"/h{offset_hours % 3}", ip=f"10.9.{offset_hours % 7}.1")
+        harness.flush()
     harness.flush()
     harness.now = NOON
-    base = {"site_id": SITE, "metrics": ["visitors", "pageviews"], "date_range": ["2026-11-18", "2026-11-22"]}
+    base = {"site_id": SITE, "metrics": ["visitors", "pageviews"], "date_range": ["2026-09-28", "2026-11-22"]}
     everything = [["is_not", "visit:country", ["ZZ"]]]
     for dimensions in ([], ["event:page"], ["time:day"], ["time:month"], ["time:hour"]):
         query = {**base, "dimensions": dimensions}

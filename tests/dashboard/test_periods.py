@@ -62,18 +62,27 @@ def _unix(year: int, month: int, day: int, tz: str) -> int:
     return int(dt.datetime(year, month, day, tzinfo=ZoneInfo(tz)).timestamp())
 
 
-def test_whole_utc_days_come_from_the_daily_rollups() -> None:
-    days, hours = split_period(_unix(2026, 11, 1, "UTC"), _unix(2026, 11, 8, "UTC"), "UTC", None)
-    assert days == [(dt.date(2026, 11, 1), dt.date(2026, 11, 7))] and hours == []
+def test_whole_utc_months_and_days_come_from_the_coarser_rollups() -> None:
+    months, days, hours = split_period(_unix(2026, 11, 1, "UTC"), _unix(2026, 11, 8, "UTC"), "UTC", None)
+    assert (months, days, hours) == ([], [(dt.date(2026, 11, 1), dt.date(2026, 11, 7))], [])
     # Oslo: the local week starts at 23:00 UTC; the first and last partial UTC days come from hours.
     start, end = _unix(2026, 11, 1, "Europe/Oslo"), _unix(2026, 11, 8, "Europe/Oslo")
-    days, hours = split_period(start, end, "Europe/Oslo", None)
+    months, days, hours = split_period(start, end, "Europe/Oslo", None)
     assert days == [(dt.date(2026, 11, 1), dt.date(2026, 11, 6))]
     assert hours == [(start, start + 3600), (end - 23 * 3600, end)]
-    # Local day buckets never hold a whole UTC day away from UTC; hours never use daily rows.
-    assert split_period(start, end, "Europe/Oslo", "time:day") == ([], [(start, end)])
-    assert split_period(start, end, "UTC", "time:hour") == ([], [(start, end)])
-    # Month buckets: the UTC day that straddles a local month's end comes from hours.
-    days, hours = split_period(_unix(2026, 10, 1, "Europe/Oslo"), end, "Europe/Oslo", "time:month")
+    # Local day buckets never hold a whole UTC day away from UTC; hours never use coarser rows.
+    assert split_period(start, end, "Europe/Oslo", "time:day") == ([], [], [(start, end)])
+    assert split_period(start, end, "UTC", "time:hour") == ([], [], [(start, end)])
+    # Twelve months in UTC: eleven whole months, then this month's days.
+    months, days, hours = split_period(_unix(2025, 12, 1, "UTC"), _unix(2026, 11, 26, "UTC"), "UTC", "time:month")
+    assert months == [(dt.date(2025, 12, 1), dt.date(2026, 10, 1))]
+    assert days == [(dt.date(2026, 11, 1), dt.date(2026, 11, 25))] and hours == []
+    # In Oslo, month buckets cannot use UTC months; the UTC day straddling a local month's end is hours.
+    months, days, hours = split_period(_unix(2026, 10, 1, "Europe/Oslo"), end, "Europe/Oslo", "time:month")
+    assert months == []
     assert days == [(dt.date(2026, 10, 1), dt.date(2026, 10, 30)), (dt.date(2026, 11, 1), dt.date(2026, 11, 6))]
     assert len(hours) == 3
+    # Without time buckets a whole UTC month inside a local period is used.
+    months, days, _ = split_period(_unix(2026, 9, 15, "Europe/Oslo"), end, "Europe/Oslo", None)
+    assert months == [(dt.date(2026, 10, 1), dt.date(2026, 10, 1))]
+    assert days == [(dt.date(2026, 9, 15), dt.date(2026, 9, 30)), (dt.date(2026, 11, 1), dt.date(2026, 11, 6))]
