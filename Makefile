@@ -25,15 +25,20 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/teller serve --host $(HOST) --port $(PORT)
 
-# Installs clickhouse-server when it is missing and we are root; otherwise the server tests skip
-# (or fail, with CI or TELLER_REQUIRE_SERVER=1 set).
+# Installs the system packages the tests use (ClickHouse server, ZooKeeper, wrk, Chromium) when one is
+# missing and we are root; otherwise those tests skip (or fail, with CI or TELLER_REQUIRE_SERVER=1 set).
 server-deps:
-	@if [ -n "$$TELLER_TEST_CLICKHOUSE_SERVER" ] || [ -x $(CLICKHOUSE_SERVER) ]; then \
+	@missing=""; \
+	[ -n "$$TELLER_TEST_CLICKHOUSE_SERVER" ] || [ -x $(CLICKHOUSE_SERVER) ] || missing="$$missing clickhouse-server clickhouse-client"; \
+	[ -x /usr/share/zookeeper/bin/zkServer.sh ] || [ -d /usr/share/zookeeper ] || missing="$$missing zookeeper"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -z "$$missing" ]; then \
 		:; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		bash .ci/apt-install clickhouse-server clickhouse-client; \
+		bash .ci/apt-install $$missing; \
 	else \
-		echo "clickhouse-server is missing: run 'sudo .ci/apt-install clickhouse-server clickhouse-client'"; \
+		echo "missing system packages:$$missing — run 'sudo .ci/apt-install$$missing'"; \
 	fi
 
 test: install server-deps

@@ -37,7 +37,9 @@ def test_readyz_reports_pending_migrations(store: Store, tmp_path: Path) -> None
     try:
         store.execute("ALTER TABLE schema_migrations DELETE WHERE version = 1")
         deadline = time.monotonic() + 20
-        while store.query("SELECT count() FROM schema_migrations WHERE version = 1")[0][0] and time.monotonic() < deadline:
+        while (
+            store.query("SELECT count() FROM schema_migrations WHERE version = 1")[0][0] and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
         response = harness.client().get("/readyz")
         assert response.status_code == 503
@@ -54,8 +56,15 @@ def test_embedded_refuses_several_workers(tmp_path: Path) -> None:
 
 def test_two_workers_share_visitors_and_metrics(server_database: str, tmp_path: Path) -> None:
     teller = TellerProcess(
-        tmp_path, data_dir=str(tmp_path / "data"), clickhouse_url=server_database, workers="2", sites="workers.test",
-        trusted_proxies="127.0.0.1", flush_interval="0.2", log_format="json", access_log="true",
+        tmp_path,
+        data_dir=str(tmp_path / "data"),
+        clickhouse_url=server_database,
+        workers="2",
+        sites="workers.test",
+        trusted_proxies="127.0.0.1",
+        flush_interval="0.2",
+        log_format="json",
+        access_log="true",
     )
     teller.start()
     try:
@@ -79,10 +88,17 @@ def test_two_workers_share_visitors_and_metrics(server_database: str, tmp_path: 
         access = [line for line in log_lines if line.get("path") == "/api/event"]
         assert len(access) == 40 and {line["client"].split(":")[0] for line in access} == {"195.159.103.0"}
         assert len({line["pid"] for line in access}) == 2, "both workers took requests"
-        key = subprocess.run(
-            [sys.executable, "-m", "collector.cli", "api-keys", "create"], env=teller.env, capture_output=True,
-            text=True, timeout=60,
-        ).stdout.strip().splitlines()[-1]
+        key = (
+            subprocess.run(
+                [sys.executable, "-m", "collector.cli", "api-keys", "create"],
+                env=teller.env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         deadline, text = time.monotonic() + 15, ""
         while time.monotonic() < deadline and "teller_events_accepted_total 40.0" not in text:
             text = httpx.get(f"{teller.url}/metrics", headers={"Authorization": f"Bearer {key}"}).text
