@@ -3,13 +3,14 @@
 import dataclasses
 from typing import Any
 
+from collector.storage.sessions import IDLE_SECONDS, MAX_VISIT_SECONDS
 from collector.storage.store import Store
 from collector.storage.visits import watermark
 from dashboard.definitions import DIMENSIONS, METRICS, ROLLUP_DIMENSIONS, TIME_DIMENSIONS, VISIT_METRICS
 from dashboard.query import MAX_LIMIT, StatsQuery
 from dashboard.rollup_days import split_period
 from dashboard.sql_parts import filter_sql, order_sql
-from dashboard.visits import build_visit_sql, uses_visit_rollup
+from dashboard.visits import build_visit_sql, recent_visitors, uses_visit_rollup
 
 
 def uses_rollup(query: StatsQuery) -> bool:
@@ -102,7 +103,8 @@ def run_query(store: Store, query: StatsQuery) -> list[dict[str, list[Any]]]:
     if not visit_metrics:
         rows = _top_by_visitors(store, query) or store.query(*build_sql(query))
     elif not event_metrics:
-        rows = store.query(*build_visit_sql(query, watermark(store)))
+        mark, recent = _visit_state(store, query)
+        rows = store.query(*build_visit_sql(query, mark, recent=recent))
     else:
         rows = _combined(store, query, event_metrics, visit_metrics)
     return [{"dimensions": list(row[:count]), "metrics": list(row[count:])} for row in rows]
@@ -142,13 +144,22 @@ def _top_by_visitors(store: Store, query: StatsQuery) -> list[tuple] | None:
     return None
 
 
+def _visit_state(store: Store, query: StatsQuery) -> tuple[int | None, tuple[int, ...] | None]:
+    """The visit job's watermark, and the hashes that can be in a visit it has not stored yet."""
+    mark = watermark(store)
+    if mark is not None and query.end + MAX_VISIT_SECONDS < mark - IDLE_SECONDS:
+        return mark, None
+    return mark, recent_visitors(store, query.site, mark)
+
+
 def _combined(store: Store, query: StatsQuery, event_metrics: tuple, visit_metrics: tuple) -> list[tuple]:
     """Event and visit metrics run apart, joined on the dimensions, then ordered and paginated here."""
     unpaged = {"order_by": (), "limit": 10**9, "offset": 0}
     count = len(query.dimensions)
     found: dict[tuple, dict[str, Any]] = {}
     event_sql = build_sql(dataclasses.replace(query, metrics=event_metrics, **unpaged))
-    visit_sql = build_visit_sql(dataclasses.replace(query, metrics=visit_metrics, **unpaged), watermark(store), False)
+    mark, recent = _visit_state(store, query)
+    visit_sql = build_visit_sql(dataclasses.replace(query, metrics=visit_metrics, **unpaged), mark, False, recent)
     for names, (sql, params) in ((event_metrics, event_sql), (visit_metrics, visit_sql)):
         for row in store.query(sql, params):
             found.setdefault(tuple(row[:count]), {}).update(zip(names, row[count:], strict=True))
