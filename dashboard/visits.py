@@ -5,6 +5,7 @@ minutes pass without events; until then it is derived here from recent events, a
 already stored is skipped by visit_id, so no visit is counted twice or missed while the job runs.
 """
 
+import datetime as dt
 from typing import Any
 
 from collector.storage.sessions import IDLE_SECONDS, MAX_VISIT_SECONDS, visits_sql
@@ -12,6 +13,7 @@ from collector.storage.store import Store
 from collector.storage.visits import HOURLY_DIMENSIONS, deduplicated_visits
 from dashboard.definitions import DIMENSIONS, TIME_DIMENSIONS, VISIT_METRICS
 from dashboard.query import StatsQuery
+from dashboard.rollup_days import split_period
 from dashboard.sql_parts import filter_sql, order_sql
 
 ROLLUP_DIMENSIONS = frozenset(dimension for dimension, _ in HOURLY_DIMENSIONS if dimension)
@@ -41,15 +43,42 @@ def _dimensions(query: StatsQuery, time_column: str, value: str | None = None) -
 
 
 def _closed_from_rollup(query: StatsQuery, params: dict[str, Any]) -> str:
-    """Closed visits per hour and value; the newest recount of each row has the most visits."""
+    """Closed visits per hour (or whole day) and value; the newest recount of each row has the most visits."""
     plain = [d for d in query.dimensions if d not in TIME_DIMENSIONS]
     params["visit_dimension"] = plain[0] if plain else ""
+    time_dimension = next((d for d in query.dimensions if d in TIME_DIMENSIONS), None)
+    months, days, hours = split_period(query.start, query.end, query.timezone, time_dimension)
+    # visit_daily has no monthly counterpart: a whole month is its days.
+    days = sorted(days + [(first, _month_end(last)) for first, last in months])
+    match = "site = %(site)s AND dimension = %(visit_dimension)s"
+    columns = "value, visits, bounces, pageviews, duration_ms"
+    parts = []
+    if days:
+        runs = []
+        for index, (first, last) in enumerate(days):
+            params[f"visit_from{index}"], params[f"visit_to{index}"] = first.isoformat(), last.isoformat()
+            runs.append(f"(day >= toDate(%(visit_from{index})s) AND day <= toDate(%(visit_to{index})s))")
+        # Noon UTC stands for the day: the whole day lies in one time bucket.
+        parts.append(
+            f"SELECT toDateTime(toUInt32(day) * 86400 + 43200) AS hour, {columns} FROM visit_daily "
+            f"WHERE {match} AND ({' OR '.join(runs)})"
+        )
+    if hours:
+        spans = []
+        for index, (begin, end) in enumerate(hours):
+            params[f"visit_hour_from{index}"], params[f"visit_hour_to{index}"] = begin, end
+            spans.append(
+                f"(hour >= toDateTime(%(visit_hour_from{index})s) AND hour < toDateTime(%(visit_hour_to{index})s))"
+            )
+        parts.append(f"SELECT hour, {columns} FROM visit_hourly WHERE {match} AND ({' OR '.join(spans)})")
     selects = [*_dimensions(query, "hour", "value"), "max(visits) AS v_visits"]
     selects += [f"argMax({column}, visits) AS v_{name}" for column, name in _ROLLUP_SUMS]
-    return (
-        f"SELECT {', '.join(selects)} FROM visit_hourly WHERE site = %(site)s AND dimension = %(visit_dimension)s "
-        "AND hour >= toDateTime(%(start)s) AND hour < toDateTime(%(end)s) GROUP BY hour, value"
-    )
+    return f"SELECT {', '.join(selects)} FROM ({' UNION ALL '.join(parts)}) GROUP BY hour, value"
+
+
+def _month_end(first: dt.date) -> dt.date:
+    """Last day of the month starting at first."""
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
 _ROLLUP_SUMS = (("bounces", "bounces"), ("pageviews", "pageviews"), ("duration_ms", "duration"))

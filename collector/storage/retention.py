@@ -24,6 +24,7 @@ RULES: tuple[Rule, ...] = (
     Rule("site_hourly", "hour", "%Y%m", "rollups"),
     Rule("dimension_hourly", "hour", "%Y%m", "rollups"),
     Rule("visit_hourly", "hour", "%Y%m", "rollups"),
+    Rule("visit_daily", "day", "%Y%m", "rollups"),
     Rule("site_daily", "day", "%Y%m", "rollups"),
     Rule("dimension_daily", "day", "%Y%m", "rollups"),
     Rule("site_monthly", "day", "%Y%m", "rollups"),

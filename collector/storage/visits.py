@@ -56,7 +56,8 @@ def _first_event(store: Store) -> int | None:
 
 
 def recount_hours(store: Store, since: int) -> None:
-    """Rewrite visit_hourly for every hour from the one containing since, from the stored visits."""
+    """Rewrite visit_hourly for every hour from the one containing since, and visit_daily for every day from
+    the one containing since, from the stored visits."""
     pairs = ", ".join(f"('{dimension}', {column})" for dimension, column in HOURLY_DIMENSIONS)
     source = deduplicated_visits("start_ts >= toDateTime(%(since)s)")
     store.execute(
@@ -70,6 +71,20 @@ def recount_hours(store: Store, since: int) -> None:
         GROUP BY site, dimension, hour, value
         """,
         {"since": since - since % 3600},
+    )
+    # The same recount per UTC day, from the start of the day containing since (see schemas/0009).
+    daily = deduplicated_visits("start_ts >= toDateTime(%(since)s)")
+    store.execute(
+        f"""
+        INSERT INTO visit_daily (site, dimension, day, value, visits, bounces, pageviews, duration_ms)
+        SELECT site, tupleElement(pair, 1) AS dimension, toDate(start_ts, 'UTC') AS day,
+            tupleElement(pair, 2) AS value, count() AS visits, sum(bounce) AS bounces,
+            sum(pageviews) AS pageviews, sum(duration_ms) AS duration_ms
+        FROM ({daily})
+        ARRAY JOIN [{pairs}] AS pair
+        GROUP BY site, dimension, day, value
+        """,
+        {"since": since - since % 86_400},
     )
 
 

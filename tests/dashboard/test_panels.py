@@ -228,3 +228,29 @@ def test_daily_and_hourly_rollups_agree_with_raw_events(harness: Harness, timezo
         raw = harness.query({**query, "filters": everything}).json()
         assert raw["meta"]["source"] == "events"
         assert rollup["results"] == raw["results"], (timezone, dimensions)
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "Europe/Oslo"])
+def test_visit_rollups_agree_with_stored_visits(
+    harness: Harness, timezone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Weekly chunks: the job catches up on two months at once here, hourly chunks would take minutes.
+    monkeypatch.setattr("collector.storage.visits.CHUNK_SECONDS", 7 * 86_400)
+    harness.add_site(SITE, timezone)
+    for offset_hours in (-1212, -960, -725, -30, -23, -2, 0, 5, 22):
+        harness.now = NOON + offset_hours * 3600
+        harness.teller.state.refresh()
+        harness.pageview(SITE, f"/v{offset_hours % 2}", ip=f"10.8.{offset_hours % 5}.1")
+        harness.pageview(SITE, "/second", ip=f"10.8.{offset_hours % 5}.1")
+        harness.flush()
+    harness.now = NOON + 30 * 3600
+    harness.close_visits()
+    metrics = ["visits", "bounce_rate", "views_per_visit"]
+    base = {"site_id": SITE, "metrics": metrics, "date_range": ["2026-09-28", "2026-11-21"]}
+    everything = [["is_not", "visit:country", ["ZZ"]]]
+    for dimensions in ([], ["visit:entry_page"], ["time:day"], ["time:month"]):
+        query = {**base, "dimensions": dimensions}
+        rollup = harness.query(query).json()
+        assert rollup["meta"]["source"] == "rollup"
+        assert rollup["results"] == harness.query({**query, "filters": everything}).json()["results"], dimensions
+    assert harness.results(base) == [(9, 0, 2.0)]
