@@ -101,8 +101,9 @@ _RECENT_VISITORS = (
     "AND ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s) AND previous_visitor_id != 0 "
     f"AND visitor_id IN ({_RECENT}))"
 )
-# Beyond this many recent hashes the subquery is used instead of a list.
-MAX_LISTED_VISITORS = 20_000
+# Beyond this many recent hashes the subquery is used instead of a list: the list appears three times in
+# the SQL, ~66 bytes per hash, and a statement must stay under max_query_size (256 KiB by default).
+MAX_LISTED_VISITORS = 2_000
 
 
 def recent_visitors(store: Store, site: str, mark: int | None) -> tuple[int, ...] | None:
@@ -136,10 +137,12 @@ def _open(
     open_from = mark - IDLE_SECONDS if mark is not None else 0
     if query.end + MAX_VISIT_SECONDS < open_from or recent == ():
         return None
-    # Open visits end after open_from, so they started at most MAX_VISIT_SECONDS before it.
+    # Open visits end after open_from, so they started at most MAX_VISIT_SECONDS before it; a visit starting
+    # then had no event in the 30 minutes before, so the window need not reach further back (a longer
+    # visit is cut where the window starts, as the visit job cuts it).
     first_start = max(query.start, open_from - MAX_VISIT_SECONDS)
     params.update(
-        since=first_start - MAX_VISIT_SECONDS,
+        since=first_start - IDLE_SECONDS,
         until=query.end + MAX_VISIT_SECONDS + IDLE_SECONDS,
         open_from=open_from,
     )

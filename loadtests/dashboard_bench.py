@@ -2,8 +2,9 @@
 
     python -m loadtests.dashboard_bench --data-dir /tmp/bench30 --events 10000000 --days 30
 
-An empty data dir is filled first with `teller demo-data`'s generator and its visits are closed as the
-visit job would; later runs reuse it. Each query function is timed on its own (the same functions the
+An empty data dir is filled first with `teller demo-data`'s generator, an hour of yesterday with the
+day's mean traffic is copied to the last hour (live traffic: visits still open), and visits are closed
+as the visit job would; later runs reuse the data. Each query function is timed on its own (the same functions the
 pages and the stats API use), then whole dashboard pages through the app (rendering included). Run it
 in its own process: chdb allows one data path per process.
 """
@@ -60,6 +61,7 @@ def prepare(store: EmbeddedStore, site: str, events: int, days: int, chunk: int)
         started = time.perf_counter()
         written = fill(store, site, events, days)
         print(f"filled {written:,} events in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    live_traffic(store, site)
     # Closing visits up to now, as the visit job does every minute in `teller serve`.
     started = time.perf_counter()
     # Larger chunks than the job's hourly ones: the same SQL, fewer statements for a backlog of months.
@@ -67,6 +69,33 @@ def prepare(store: EmbeddedStore, site: str, events: int, days: int, chunk: int)
     visits.close_visits(store, time.time())
     stored = store.query("SELECT count() FROM visits")[0][0]
     print(f"closed {stored:,} visits in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def live_traffic(store: EmbeddedStore, site: str) -> None:
+    """An hour of yesterday with the day's mean event count copied to the last hour: visits are open as on a
+    site with live traffic."""
+    now = int(time.time())
+    yesterday = now - now % 86_400 - 86_400
+    rows = store.query(
+        "SELECT h, n FROM (SELECT toUInt32(toStartOfHour(ts)) AS h, count() AS n FROM events WHERE site = %(s)s "
+        "AND ts >= toDateTime(%(a)s) AND ts < toDateTime(%(b)s) GROUP BY h) "
+        "ORDER BY abs(n - (SELECT count() / 24 FROM events WHERE site = %(s)s AND ts >= toDateTime(%(a)s) "
+        "AND ts < toDateTime(%(b)s))) LIMIT 1",
+        {"s": site, "a": yesterday, "b": yesterday + 86_400},
+    )
+    recent = store.query("SELECT count() FROM events WHERE ts >= toDateTime(%(t)s)", {"t": now - 600})[0][0]
+    if not rows or recent:
+        return
+    hour, count = int(rows[0][0]), rows[0][1]
+    columns = [name for (name,) in store.query("SELECT name FROM system.columns WHERE table = 'events' AND "
+                                               "database = currentDatabase()")]
+    values = ["toDateTime(toUInt32(ts) + %(shift)s)" if name == "ts" else name for name in columns]
+    store.execute(
+        f"INSERT INTO events ({', '.join(columns)}) SELECT {', '.join(values)} FROM events "
+        "WHERE site = %(s)s AND ts >= toDateTime(%(h)s) AND ts < toDateTime(%(h)s + 3600)",
+        {"s": site, "h": hour, "shift": now - 3600 - hour},
+    )
+    print(f"copied {count:,} events of an average hour of yesterday to the last hour", file=sys.stderr)
 
 
 def panel_timings(store: EmbeddedStore, view: View, repeat: int) -> dict[str, dict[str, float]]:
