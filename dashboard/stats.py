@@ -10,7 +10,7 @@ from dashboard.definitions import DIMENSIONS, METRICS, ROLLUP_DIMENSIONS, TIME_D
 from dashboard.query import MAX_LIMIT, StatsQuery
 from dashboard.rollup_days import split_period
 from dashboard.sql_parts import filter_sql, order_sql
-from dashboard.visits import build_visit_sql, recent_visitors, uses_visit_rollup
+from dashboard.visits import OpenVisitors, build_visit_sql, open_visitors, uses_visit_rollup
 
 
 def uses_rollup(query: StatsQuery) -> bool:
@@ -103,8 +103,8 @@ def run_query(store: Store, query: StatsQuery) -> list[dict[str, list[Any]]]:
     if not visit_metrics:
         rows = _top_by_visitors(store, query) or store.query(*build_sql(query))
     elif not event_metrics:
-        mark, recent = _visit_state(store, query)
-        rows = store.query(*build_visit_sql(query, mark, recent=recent))
+        mark, visitors = _visit_state(store, query)
+        rows = store.query(*build_visit_sql(query, mark, visitors=visitors))
     else:
         rows = _combined(store, query, event_metrics, visit_metrics)
     return [{"dimensions": list(row[:count]), "metrics": list(row[count:])} for row in rows]
@@ -144,12 +144,12 @@ def _top_by_visitors(store: Store, query: StatsQuery) -> list[tuple] | None:
     return None
 
 
-def _visit_state(store: Store, query: StatsQuery) -> tuple[int | None, tuple[int, ...] | None]:
-    """The visit job's watermark, and the hashes that can be in a visit it has not stored yet."""
+def _visit_state(store: Store, query: StatsQuery) -> tuple[int | None, OpenVisitors | None]:
+    """The visit job's watermark, and who can be in a visit it has not stored yet."""
     mark = watermark(store)
     if mark is not None and query.end + MAX_VISIT_SECONDS < mark - IDLE_SECONDS:
         return mark, None
-    return mark, recent_visitors(store, query.site, mark)
+    return mark, open_visitors(store, query.site, mark)
 
 
 def _combined(store: Store, query: StatsQuery, event_metrics: tuple, visit_metrics: tuple) -> list[tuple]:
@@ -158,8 +158,8 @@ def _combined(store: Store, query: StatsQuery, event_metrics: tuple, visit_metri
     count = len(query.dimensions)
     found: dict[tuple, dict[str, Any]] = {}
     event_sql = build_sql(dataclasses.replace(query, metrics=event_metrics, **unpaged))
-    mark, recent = _visit_state(store, query)
-    visit_sql = build_visit_sql(dataclasses.replace(query, metrics=visit_metrics, **unpaged), mark, False, recent)
+    mark, visitors = _visit_state(store, query)
+    visit_sql = build_visit_sql(dataclasses.replace(query, metrics=visit_metrics, **unpaged), mark, False, visitors)
     for names, (sql, params) in ((event_metrics, event_sql), (visit_metrics, visit_sql)):
         for row in store.query(sql, params):
             found.setdefault(tuple(row[:count]), {}).update(zip(names, row[count:], strict=True))

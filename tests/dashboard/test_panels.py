@@ -254,3 +254,55 @@ def test_visit_rollups_agree_with_stored_visits(
         assert rollup["meta"]["source"] == "rollup"
         assert rollup["results"] == harness.query({**query, "filters": everything}).json()["results"], dimensions
     assert harness.results(base) == [(9, 0, 2.0)]
+
+
+def _fast_and_full(harness: Harness, visits_module: object) -> tuple[list, list, object]:
+    """Visit rows with the open part derived from the recent visitors, and from everyone."""
+    from collector.storage.visits import watermark
+
+    body = {"site_id": SITE, "metrics": ["visits", "bounce_rate", "visit_duration"], "date_range": ["2026-11-19", DAY]}
+    body["date_range"][1] = DAY.isoformat()
+    fast, full = [], []
+    mark = watermark(harness.store)
+    visitors = visits_module.open_visitors(harness.store, SITE, mark)
+    for dimensions in ([], ["visit:entry_page"], ["time:day"]):
+        query = parse_query({**body, "dimensions": dimensions}, {SITE: "UTC"}, lambda tz: DAY)
+        fast.append(harness.store.query(*visits_module.build_visit_sql(query, mark, visitors=visitors)))
+        full.append(harness.store.query(*visits_module.build_visit_sql(query, mark)))
+    return fast, full, visitors
+
+
+@pytest.mark.parametrize("listed", [500, 0])
+def test_open_visits_from_recent_visitors_equal_the_full_derivation(
+    harness: Harness, listed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dashboard.visits as visits_module
+
+    monkeypatch.setattr(visits_module, "MAX_LISTED_VISITORS", listed)
+    harness.add_site(SITE)
+    midnight = NOON - 12 * 3600
+    harness.now = midnight - 2 * 3600
+    harness.teller.state.refresh()
+    harness.close_visits()  # a watermark before any event: everything after is open
+    # X reads across midnight (its hash changes with the salt), Y arrives after midnight.
+    for offset, path, ip in ((-10, "/x1", "10.7.0.1"), (10, "/x2", "10.7.0.1"), (20, "/y", "10.7.1.1")):
+        harness.now = midnight + offset * 60
+        harness.teller.state.refresh()
+        harness.pageview(SITE, path, ip=ip)
+    harness.flush()
+    harness.now = midnight + 3600
+    fast, full, visitors = _fast_and_full(harness, visits_module)
+    assert visitors.across_midnight and fast == full
+    assert full[0][0][0] == 2  # X's visit crosses midnight as one
+    # At noon, with the job run, the open visits are derived in one pass (no midnight in the window).
+    harness.now = NOON + 3600
+    harness.close_visits()
+    for minute, path, ip in ((60, "/a", "10.7.2.1"), (65, "/b", "10.7.2.1"), (80, "/c", "10.7.3.1")):
+        harness.now = NOON + minute * 60
+        harness.pageview(SITE, path, ip=ip)
+    harness.flush()
+    harness.now = NOON + 90 * 60
+    fast, full, visitors = _fast_and_full(harness, visits_module)
+    assert not visitors.across_midnight and (visitors.hashes is None) == (listed == 0)
+    assert fast == full
+    assert full[0][0][0] == 4
