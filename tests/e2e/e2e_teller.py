@@ -2,51 +2,37 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+from teller_process import TellerProcess as BaseTellerProcess
+from teller_process import free_port
 
-START_TIMEOUT = 60.0
+__all__ = ["TellerProcess", "_teller_command", "free_port"]
 
 
 def _teller_command() -> list[str]:
-    """The console script beside this Python, or the CLI module run by it."""
-    script = Path(sys.executable).with_name("teller")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from collector.cli import main; main()"]
+    """The `teller` command as this Python runs it."""
+    return [sys.executable, "-m", "collector.cli"]
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class TellerProcess:
-    """Creates an API key, then runs `teller serve` on a free port until stopped."""
+class TellerProcess(BaseTellerProcess):
+    """Creates an API key, then runs `teller serve` on the embedded engine until stopped."""
 
     def __init__(self, data_dir: Path, sites: list[str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = data_dir / "teller.log"
-        self.env = {
-            **os.environ,
-            "TELLER_DATA_DIR": str(data_dir / "data"),
-            "TELLER_CLICKHOUSE_URL": "",
-            "TELLER_SITES": ",".join(sites),
-            "TELLER_FLUSH_INTERVAL": "0.2",
-            "TELLER_SITE_REFRESH_INTERVAL": "1",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(
+            data_dir,
+            data_dir=str(data_dir / "data"),
+            sites=",".join(sites),
+            flush_interval="0.2",
+            site_refresh_interval="1",
+        )
         self.api_key = ""
 
-    def start(self) -> None:
-        """Create the key (the CLI needs the data dir to itself), start serving, wait for /healthz."""
+    def start(self, timeout: float = 60.0) -> None:
+        """Create the key (the CLI needs the data dir to itself), then start serving."""
         created = subprocess.run(
             [*_teller_command(), "api-keys", "create", "--name", "e2e"],
             env=self.env,
@@ -56,28 +42,7 @@ class TellerProcess:
             check=True,
         )
         self.api_key = created.stdout.strip().splitlines()[-1]
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [*_teller_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env,
-                stdout=log,
-                stderr=log,
-            )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"teller serve exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"teller serve did not answer /healthz in {START_TIMEOUT:.0f} s:\n{self.log()}")
-
-    def log(self) -> str:
-        """What the server printed so far."""
-        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
+        super().start(timeout)
 
     def query(self, body: dict) -> dict:
         """POST a stats query and return the JSON answer."""
@@ -88,11 +53,9 @@ class TellerProcess:
         return response.json()
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL after 20 s."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
+        """SIGTERM, then SIGKILL if it does not exit."""
+        if self.process is not None and self.process.poll() is None:
             try:
-                self.process.wait(timeout=20)
+                self.terminate(timeout=20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.stop_quietly()
