@@ -7,10 +7,12 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/teller
 COPY pyproject.toml README.md ./
+COPY teller ./teller
 COPY collector ./collector
 COPY dashboard ./dashboard
+COPY storage ./storage
 COPY schemas ./schemas
-# A regular (non-editable) install; schemas/ is copied next to the packages below.
+# A regular (non-editable) install; the schemas travel as package data.
 RUN /opt/teller/bin/pip install .
 
 FROM python:3.11-slim-bookworm
@@ -25,7 +27,6 @@ RUN groupadd --system --gid 10001 teller \
     && mkdir -p /var/lib/teller \
     && chown teller:teller /var/lib/teller
 COPY --from=build /opt/teller /opt/teller
-COPY --from=build /src/schemas /opt/teller/lib/python3.11/site-packages/schemas
 USER 10001:10001
 WORKDIR /var/lib/teller
 VOLUME ["/var/lib/teller"]

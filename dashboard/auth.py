@@ -6,8 +6,8 @@ import time
 import orjson
 from starlette.responses import Response
 
-from collector.storage.api_keys import hash_key, key_is_live, key_is_valid, live_key_hashes
-from collector.storage.store import Store, StoreError
+from storage.api_keys import hash_key, key_is_live, key_is_valid, live_key_hashes
+from storage.store import Store, StoreError
 
 
 class ApiKeyAuth:

@@ -9,12 +9,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from collector.storage.store import Store
 from dashboard.definitions import EVENT_ONLY_DIMENSIONS, METRICS, VISIT_ONLY_DIMENSIONS
 from dashboard.periods import Period, buckets
 from dashboard.query import MAX_LIMIT, parse_query
 from dashboard.search_terms import run_search_query
 from dashboard.stats import run_query
+from storage.store import Store
 
 # URL parameter → filter dimension; a clicked row adds its panel's parameter.
 FILTER_KEYS: dict[str, str] = {

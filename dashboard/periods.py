@@ -4,6 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from dashboard.query import resolve_date_range
+from storage.dates import month_start
 
 # Picker value → (label, Stats API date_range).
 PERIODS: dict[str, tuple[str, str]] = {
@@ -46,12 +47,6 @@ class Period:
         return "time:month" if self.days > 95 else "time:day"
 
 
-def _month_start(day: dt.date, back: int) -> dt.date:
-    """First day of the month `back` months before day's month."""
-    year, month = divmod(day.year * 12 + day.month - 1 - back, 12)
-    return dt.date(year, month + 1, 1)
-
-
 def parse_period(value: str | None, first: str | None, last: str | None, today: dt.date) -> Period:
     """The period a URL asks for; unknown values fall back to the default, a bad custom range raises QueryError."""
     if value == CUSTOM:
@@ -70,10 +65,10 @@ def previous_period(period: Period) -> Period:
         last = period.first - dt.timedelta(days=1)
         return Period("previous", "Previous month", last.replace(day=1), last)
     if period.value == "12mo":
-        first = _month_start(period.first, 12)
+        first = month_start(period.first, 12)
         return Period("previous", "Previous 12 months", first, period.first - dt.timedelta(days=1))
     if period.value == "month":
-        first = _month_start(period.first, 1)
+        first = month_start(period.first, 1)
         # This month so far against the same days of the month before (cut at that month's end).
         last = min(first + dt.timedelta(days=period.days - 1), period.first - dt.timedelta(days=1))
         return Period("previous", "Same days last month", first, last)
@@ -89,7 +84,7 @@ def buckets(period: Period, interval: str) -> list[str]:
         months, day = [], period.first.replace(day=1)
         while day <= period.last:
             months.append(day.isoformat())
-            day = _month_start(day, -1)
+            day = month_start(day, -1)
         return months
     return [day.isoformat() for day in _days(period)]
 
@@ -97,4 +92,3 @@ def buckets(period: Period, interval: str) -> list[str]:
 def _days(period: Period) -> list[dt.date]:
     """Every day of the period."""
     return [period.first + dt.timedelta(days=i) for i in range(period.days)]
-

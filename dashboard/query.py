@@ -15,6 +15,7 @@ from dashboard.definitions import (
     VISIT_METRICS,
     VISIT_ONLY_DIMENSIONS,
 )
+from storage.dates import month_start
 
 FILTER_OPERATORS = ("is", "is_not", "contains")
 MAX_LIMIT = 10_000
@@ -94,8 +95,7 @@ def resolve_date_range(value: Any, today: dt.date) -> tuple[dt.date, dt.date]:
             last = today.replace(day=1) - dt.timedelta(days=1)
             return last.replace(day=1), last
         if value == "12mo":
-            year, month = divmod(today.year * 12 + today.month - 1 - 11, 12)
-            return dt.date(year, month + 1, 1), today
+            return month_start(today, 11), today
         if value == "year":
             return today.replace(month=1, day=1), today
         raise QueryError(f'date_range must be one of {", ".join(NAMED_RANGES)} or ["YYYY-MM-DD", "YYYY-MM-DD"]')

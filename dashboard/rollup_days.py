@@ -8,6 +8,8 @@ import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from storage.dates import utc_day
+
 DAY = 86_400
 Runs = list[tuple[dt.date, dt.date]]
 
@@ -64,7 +66,7 @@ def split_period(start: int, end: int, timezone: str, time_dimension: str | None
         leftover(start, min(day, end))
     while day + DAY <= end:
         if _in_one_bucket(day, day + DAY, timezone, time_dimension):
-            days.append(dt.datetime.fromtimestamp(day, dt.UTC).date())
+            days.append(utc_day(day))
         else:
             leftover(day, day + DAY)
         day += DAY

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from collector.storage.store import Store
 from dashboard.definitions import SEARCH_DIMENSION, SEARCH_METRICS
 from dashboard.query import StatsQuery
+from storage.store import Store
 
 
 def is_search_query(query: StatsQuery) -> bool:

@@ -3,14 +3,14 @@
 import dataclasses
 from typing import Any
 
-from collector.storage.sessions import IDLE_SECONDS, MAX_VISIT_SECONDS
-from collector.storage.store import Store
-from collector.storage.visits import watermark
 from dashboard.definitions import DIMENSIONS, METRICS, ROLLUP_DIMENSIONS, TIME_DIMENSIONS, VISIT_METRICS
 from dashboard.query import MAX_LIMIT, StatsQuery
 from dashboard.rollup_days import split_period
 from dashboard.sql_parts import filter_sql, order_sql
 from dashboard.visits import OpenVisitors, build_visit_sql, open_visitors, uses_visit_rollup
+from storage.sessions import IDLE_SECONDS, MAX_VISIT_SECONDS
+from storage.store import Store
+from storage.visits import watermark
 
 
 def uses_rollup(query: StatsQuery) -> bool:

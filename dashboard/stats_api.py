@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import orjson
 from fastapi import APIRouter, Request, Response
 
-from collector.storage.store import Store, StoreError
 from dashboard.auth import ApiKeyAuth, refusal
 from dashboard.query import QueryError, parse_query
 from dashboard.search_terms import is_search_query, run_search_query
 from dashboard.stats import run_query, uses_rollup
+from storage.store import Store, StoreError
 
 MAX_QUERY_BYTES = 65_536
 QUERY_BODY = {

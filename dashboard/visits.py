@@ -9,13 +9,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from collector.storage.sessions import ENTRY_ATTRIBUTES, IDLE_SECONDS, MAX_VISIT_SECONDS, segments_sql, visits_sql
-from collector.storage.store import Store
-from collector.storage.visits import HOURLY_DIMENSIONS, deduplicated_visits
 from dashboard.definitions import DIMENSIONS, TIME_DIMENSIONS, VISIT_METRICS
 from dashboard.query import StatsQuery
 from dashboard.rollup_days import split_period
 from dashboard.sql_parts import filter_sql, order_sql
+from storage.sessions import ENTRY_ATTRIBUTES, IDLE_SECONDS, MAX_VISIT_SECONDS, segments_sql, visits_sql
+from storage.store import Store
+from storage.visits import HOURLY_DIMENSIONS, deduplicated_visits
 
 ROLLUP_DIMENSIONS = frozenset(dimension for dimension, _ in HOURLY_DIMENSIONS if dimension)
 _RANGE = "start_ts >= toDateTime(%(start)s) AND start_ts < toDateTime(%(end)s)"

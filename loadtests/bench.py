@@ -280,7 +280,7 @@ def _teller_env(extra: dict[str, str], probe: Path, overrides: list[str]) -> dic
 def count_embedded(data_dir: Path) -> int:
     """Rows in the events table of an embedded data dir (in a child process: chdb holds one dir per process)."""
     code = (
-        "import sys; from collector.storage.embedded import EmbeddedStore as S; "
+        "import sys; from storage.embedded import EmbeddedStore as S; "
         "s = S(sys.argv[1]); print(s.query('SELECT count() FROM events')[0][0]); s.close()"
     )
     done = subprocess.run(

@@ -18,14 +18,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from collector.demo_data import fill
-from collector.settings import Settings
-from collector.storage import visits
-from collector.storage.embedded import EmbeddedStore
-from collector.storage.migrations import migrate
-from collector.storage.sites import add_site, list_sites
 from dashboard.panels import PANELS, View, realtime_visitors, run_kpis, run_panel, run_timeseries
 from dashboard.periods import parse_period, previous_period
+from storage import visits
+from storage.embedded import EmbeddedStore
+from storage.migrations import migrate
+from storage.sites import add_site, list_sites
+from teller.demo_data import fill
+from teller.settings import Settings
 
 TARGET_PANEL_P95_MS = 150.0
 TARGET_DASHBOARD_MS = 1000.0
@@ -90,8 +90,12 @@ def live_traffic(store: EmbeddedStore, site: str) -> None:
     if not rows or recent:
         return
     hour, count = int(rows[0][0]), rows[0][1]
-    columns = [name for (name,) in store.query("SELECT name FROM system.columns WHERE table = 'events' AND "
-                                               "database = currentDatabase()")]
+    columns = [
+        name
+        for (name,) in store.query(
+            "SELECT name FROM system.columns WHERE table = 'events' AND database = currentDatabase()"
+        )
+    ]
     values = ["toDateTime(toUInt32(ts) + %(shift)s)" if name == "ts" else name for name in columns]
     store.execute(
         f"INSERT INTO events ({', '.join(columns)}) SELECT {', '.join(values)} FROM events "
@@ -118,8 +122,8 @@ def page_timings(store: EmbeddedStore, data_dir: Path, site: str, periods: list[
     """Whole dashboard pages (every query plus rendering) through the app, logged in."""
     from fastapi.testclient import TestClient
 
-    from collector.app import create_app
-    from collector.storage.users import add_user, get_user
+    from storage.users import add_user, get_user
+    from teller.app import create_app
 
     settings = Settings(data_dir=data_dir, retention_events_days=3660, search_min_count=3)
     app = create_app(settings, store=store)

@@ -92,8 +92,8 @@ def main() -> None:
 
     os.environ.update(TELLER_SITES=",".join(REGISTERED), TELLER_TRUSTED_PROXIES="127.0.0.1")
     os.environ["TELLER_DATA_DIR"] = str(Path(tempfile.mkdtemp(prefix="teller-inproc-")) / "data")
-    from collector.app import create_app
-    from collector.settings import Settings
+    from teller.app import create_app
+    from teller.settings import Settings
 
     app = create_app(Settings())
     teller = app.state.teller

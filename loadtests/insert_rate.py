@@ -16,8 +16,8 @@ from pathlib import Path
 
 from collector.ingest.buffer import WriteBuffer
 from collector.ingest.event import EVENT_COLUMNS, Event
-from collector.storage.migrations import migrate
-from collector.storage.store import Store
+from storage.migrations import migrate
+from storage.store import Store
 
 PAGES = [f"/docs/{i}" for i in range(500)] + ["/", "/pricing", "/blog", "/about"]
 BROWSERS = [
@@ -76,7 +76,7 @@ def measure(store: Store, rows: list[tuple], flush_rows: int) -> float:
 def open_engine(engine: str, workdir: Path) -> tuple[Store, object | None]:
     """A migrated store on the chosen engine (and the throwaway server, if any)."""
     if engine == "embedded":
-        from collector.storage.embedded import EmbeddedStore
+        from storage.embedded import EmbeddedStore
 
         store: Store = EmbeddedStore(workdir / "data")
         migrate(store)
@@ -84,7 +84,7 @@ def open_engine(engine: str, workdir: Path) -> tuple[Store, object | None]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from clickhouse_server import ThrowawayClickHouse
 
-    from collector.storage.server import ServerStore
+    from storage.server import ServerStore
 
     server = ThrowawayClickHouse()
     server.start()

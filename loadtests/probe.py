@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import collector.app
+import teller.app
 
 OUTPUT_ENV = "TELLER_BENCH_PROBE"
 INTERVAL = 0.25
@@ -86,15 +86,15 @@ class Probe:
 def main() -> None:
     """Run `teller serve` with the given arguments and a probe writing to $TELLER_BENCH_PROBE."""
     probe = Probe(os.environ[OUTPUT_ENV])
-    create_app = collector.app.create_app
+    create_app = teller.app.create_app
 
     def probed_create_app(*args: Any, **kwargs: Any) -> Any:
         app = create_app(*args, **kwargs)
         probe.attach(app.state.teller)
         return app
 
-    collector.app.create_app = probed_create_app
-    from collector.cli import main as teller_main
+    teller.app.create_app = probed_create_app
+    from teller.cli import main as teller_main
 
     sys.argv = ["teller", "serve", *sys.argv[1:]]
     teller_main()

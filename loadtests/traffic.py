@@ -7,9 +7,9 @@ from typing import Any
 
 import orjson
 
-from collector.demo_pools import CAMPAIGN_SHARE, CAMPAIGNS, SCREEN_WIDTHS, page_paths, public_ipv4, referrer_pool
-from collector.demo_pools import search_path as site_search_path
-from collector.demo_pools import user_agents as browser_agents
+from teller.demo_pools import CAMPAIGN_SHARE, CAMPAIGNS, SCREEN_WIDTHS, page_paths, public_ipv4, referrer_pool
+from teller.demo_pools import search_path as site_search_path
+from teller.demo_pools import user_agents as browser_agents
 
 # (domain, share of visits, single-page app); the last one is not registered, so its events are dropped.
 SITES = (

@@ -12,10 +12,10 @@ from clickhouse_driver import Client
 from clickhouse_server import ThrowawayClickHouse, clickhouse_server_available
 from harness import Harness
 
-from collector.storage.embedded import EmbeddedStore
-from collector.storage.migrations import migrate
-from collector.storage.server import ServerStore
-from collector.storage.store import Store
+from storage.embedded import EmbeddedStore
+from storage.migrations import migrate
+from storage.server import ServerStore
+from storage.store import Store
 
 # --- ClickHouse server -----------------------------------------------------------------------------
 

@@ -7,11 +7,11 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from collector.app import create_app
-from collector.settings import Settings
-from collector.storage.api_keys import create_api_key
-from collector.storage.sites import add_site
-from collector.storage.store import Store
+from storage.api_keys import create_api_key
+from storage.sites import add_site
+from storage.store import Store
+from teller.app import create_app
+from teller.settings import Settings
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME_WINDOWS = (
@@ -85,7 +85,7 @@ class Harness:
 
     def close_visits(self) -> int:
         """Run the visit job once at the harness clock; return its new watermark."""
-        return self.teller.visits.run_once()
+        return self.teller.jobs.run("visits")
 
     @property
     def api_key(self) -> str:

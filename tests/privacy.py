@@ -3,7 +3,7 @@
 import ipaddress
 from pathlib import Path
 
-from collector.storage.store import Store
+from storage.store import Store
 
 
 def ip_forms(ip: str) -> list[str]:

@@ -36,7 +36,7 @@ class TellerProcess:
         """Start and wait until /healthz answers."""
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "collector.cli", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "teller.cli", "serve", "--port", str(self.port)],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -1,6 +1,5 @@
 """Deployment files: the Dockerfile lints clean, the compose file is valid, a plain install is complete."""
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,14 +37,14 @@ def test_compose_file_wires_teller_to_clickhouse() -> None:
     named = set(compose["volumes"])
     used = {v.split(":")[0] for s in services.values() for v in s.get("volumes", [])}
     assert used == named  # data only in named volumes
-    from collector.settings import Settings
+    from teller.settings import Settings
 
     for key in teller["environment"]:
         assert key.removeprefix("TELLER_").lower() in Settings.model_fields, key
 
 
 def test_a_plain_install_carries_schemas_and_assets(tmp_path: Path) -> None:
-    """What the image's build stage does: a non-editable install, with schemas/ beside the packages."""
+    """What the image's build stage does: a non-editable install carries the schemas as package data."""
     target = tmp_path / "site"
     result = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(ROOT)],
@@ -54,13 +53,12 @@ def test_a_plain_install_carries_schemas_and_assets(tmp_path: Path) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    shutil.copytree(ROOT / "schemas", target / "schemas")
     probe = (
-        "from collector.storage.migrations import available_migrations, SCHEMAS_DIR;"
-        "import collector, dashboard, pathlib;"
+        "from storage.migrations import available_migrations, SCHEMAS_DIR;"
+        "import collector, dashboard, teller, pathlib;"
         f"assert str(SCHEMAS_DIR).startswith({str(target)!r}), SCHEMAS_DIR;"
         "print(len(available_migrations()));"
-        "files = [p for base in (collector.__path__[0], dashboard.__path__[0])"
+        "files = [p for base in (collector.__path__[0], dashboard.__path__[0], teller.__path__[0])"
         " for p in pathlib.Path(base).rglob('*') if p.suffix in ('.js', '.html', '.css', '.tsv')];"
         "print(len(files))"
     )
@@ -77,7 +75,7 @@ def test_a_plain_install_carries_schemas_and_assets(tmp_path: Path) -> None:
     assert migrations == len(list((ROOT / "schemas").glob("*.sql")))
     expected_assets = [
         p
-        for base in ("collector", "dashboard")
+        for base in ("collector", "dashboard", "teller")
         for p in (ROOT / base).rglob("*")
         if p.suffix in (".js", ".html", ".css", ".tsv") and "__pycache__" not in p.parts
     ]

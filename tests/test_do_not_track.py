@@ -3,7 +3,7 @@
 import pytest
 from harness import FIREFOX, Harness
 
-from collector.storage.sites import list_sites, set_respect_dnt
+from storage.sites import list_sites, set_respect_dnt
 
 SITE = "private.test"
 

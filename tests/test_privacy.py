@@ -12,7 +12,7 @@ import pytest
 from harness import FIREFOX, SAFARI_IPHONE, Harness
 from privacy import file_hits, ip_forms, packed_forms, table_hits
 
-from collector.storage.store import Store
+from storage.store import Store
 
 SITE = "privacy.test"
 ADDRESSES = ["195.159.103.82", "85.214.132.117", "2a02:2121:2c4:5d3b:1c9e:7a12:88f0:4b1d"]
@@ -108,7 +108,7 @@ def test_no_full_ip_in_data_dir_or_logs_of_a_real_server(engine: str, tmp_path: 
     log_path = tmp_path / "teller.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "collector.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "teller.cli", "serve", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -143,7 +143,7 @@ def test_no_full_ip_in_data_dir_or_logs_of_a_real_server(engine: str, tmp_path: 
                 if path.is_file() and path.suffix in ("", ".log", ".txt", ".json", ".sql"):
                     assert packed not in path.read_bytes(), path
     if engine == "embedded":
-        from collector.storage.embedded import EmbeddedStore  # noqa: F401  (same process may hold another dir)
+        from storage.embedded import EmbeddedStore  # noqa: F401  (same process may hold another dir)
 
         check = subprocess.run(
             [sys.executable, "-c", _COUNT_AND_SCAN, str(data_dir), *needles],
@@ -157,7 +157,7 @@ def test_no_full_ip_in_data_dir_or_logs_of_a_real_server(engine: str, tmp_path: 
         assert int(counted) == 3
         assert hits.strip() == ""
     else:
-        from collector.storage.server import ServerStore
+        from storage.server import ServerStore
 
         server_store = ServerStore(env["TELLER_CLICKHOUSE_URL"])
         assert server_store.query("SELECT count() FROM events")[0][0] == 3
@@ -171,7 +171,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, "tests")
 from privacy import table_hits
-from collector.storage.embedded import EmbeddedStore
+from storage.embedded import EmbeddedStore
 store = EmbeddedStore(Path(sys.argv[1]))
 print(store.query("SELECT count() FROM events")[0][0])
 for hit in table_hits(store, sys.argv[2:]):

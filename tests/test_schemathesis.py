@@ -9,8 +9,8 @@ from harness import FIREFOX, Harness
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from collector.storage.embedded import EmbeddedStore
-from collector.storage.migrations import migrate
+from storage.embedded import EmbeddedStore
+from storage.migrations import migrate
 
 # Per operation and generation mode; 3 operations x 2 modes x 200 is well over 1,000 requests a run.
 EXAMPLES = 200

@@ -7,8 +7,8 @@ import pytest
 from harness import Harness
 from privacy import table_hits
 
-from collector.storage.sites import add_site, list_sites, set_search_params
-from collector.storage.store import Store
+from storage.sites import add_site, list_sites, set_search_params
+from storage.store import Store
 
 SITE = "sok.test"
 DAY = ["2026-11-20", "2026-11-20"]

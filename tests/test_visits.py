@@ -5,7 +5,7 @@ from pathlib import Path
 
 from harness import CHROME_WINDOWS, FIREFOX, NOON, SAFARI_IPHONE, Harness
 
-from collector.storage.store import Store
+from storage.store import Store
 
 SITE = "visits.test"
 DAY = ["2026-11-20", "2026-11-20"]

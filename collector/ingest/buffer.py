@@ -5,7 +5,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from collector.storage.store import Store, StoreError
+from storage.store import Store, StoreError
 
 log = logging.getLogger("teller.buffer")
 

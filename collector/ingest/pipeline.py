@@ -19,13 +19,13 @@ from collector.ingest.search_terms import (
     clean_props,
     explicit_search,
     page_term,
-    search_names,
     strip_search_params,
 )
 from collector.ingest.state import SharedState
 from collector.ingest.useragent import parse_user_agent
 from collector.ingest.visitor import visitor_id
-from collector.storage.sessions import IDLE_SECONDS as VISIT_IDLE_SECONDS
+from storage.search_params import search_names
+from storage.sessions import IDLE_SECONDS as VISIT_IDLE_SECONDS
 
 MAX_REFERRER = 2000
 

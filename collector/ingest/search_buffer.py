@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from collector.ingest.buffer import BufferFull, WriteBuffer
 from collector.ingest.search_terms import Search
-from collector.storage.store import Store
+from storage.store import Store
 
 SEARCH_COLUMNS: Sequence[str] = ("site", "day", "term", "searches", "zero_result_searches")
 

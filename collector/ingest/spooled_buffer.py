@@ -6,7 +6,7 @@ from pathlib import Path
 
 from collector.ingest.buffer import BufferFull, WriteBuffer
 from collector.ingest.spool import Spool, SpoolFull
-from collector.storage.store import Store, StoreError
+from storage.store import Store, StoreError
 
 log = logging.getLogger("teller.buffer")
 

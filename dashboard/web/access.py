@@ -6,10 +6,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from collector.storage.dashboard_sessions import create_session, find_session, hash_session_id, revoke_session
-from collector.storage.share_links import hash_token, site_of_token
-from collector.storage.store import Store
-from collector.storage.users import User, get_user
+from storage.dashboard_sessions import create_session, find_session, hash_session_id, revoke_session
+from storage.share_links import hash_token, site_of_token
+from storage.store import Store
+from storage.users import User, get_user
 
 COOKIE_NAME = "teller_session"
 # A logout, a removed user or a revoked link reaches other processes within this many seconds.

@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from collector.storage.api_keys import create_api_key, list_api_keys, live_key_hashes, revoke_api_key
-from collector.storage.share_links import create_share_link, list_share_links, revoke_share_link
-from collector.storage.sites import add_site, remove_site
-from collector.storage.users import ROLES, User, add_user, list_users, remove_user, set_role
 from dashboard.web.context import Web
 from dashboard.web.render import html
+from storage.api_keys import create_api_key, list_api_keys, live_key_hashes, revoke_api_key
+from storage.share_links import create_share_link, list_share_links, revoke_share_link
+from storage.sites import add_site, remove_site
+from storage.users import ROLES, User, add_user, list_users, remove_user, set_role
 
 
 def build_admin_router(web: Web) -> APIRouter:

@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from collector.storage.store import StoreError
-from collector.storage.users import User, authenticate
 from dashboard.web.access import COOKIE_NAME
 from dashboard.web.context import Web, safe_next
 from dashboard.web.render import html
 from dashboard.web.security import same_origin
+from storage.store import StoreError
+from storage.users import User, authenticate
 
 
 def build_auth_router(web: Web) -> APIRouter:

@@ -88,9 +88,7 @@ def render_chart(
         x = _x(index, count)
         anchor = "start" if index == 0 and count > 1 else "end" if index == count - 1 and count > 1 else "middle"
         label = bucket_label(series[index][0], interval)
-        parts.append(
-            f'<text class="axis" x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">{escape(label)}</text>'
-        )
+        parts.append(f'<text class="axis" x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">{escape(label)}</text>')
     if before:
         parts.append(f'<path class="previous" d="{_line(before, top)}"/>')
     if values:

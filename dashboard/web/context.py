@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 from fastapi import Form, Request
 from jinja2 import Environment
 
-from collector.settings import Settings
-from collector.storage.sites import Site
-from collector.storage.store import Store
-from collector.storage.users import User
 from dashboard.web.access import COOKIE_NAME, Access
+from dashboard.web.config import DashboardSettings
 from dashboard.web.render import StaticFiles
 from dashboard.web.security import is_https, same_origin
 from dashboard.web.throttle import LoginThrottle
+from storage.sites import Site
+from storage.store import Store
+from storage.users import User
 
 
 class Denied(Exception):
@@ -35,7 +35,7 @@ class Web:
     """Shared by the dashboard routes of one process."""
 
     store: Store
-    settings: Settings
+    settings: DashboardSettings
     access: Access
     throttle: LoginThrottle
     env: Environment

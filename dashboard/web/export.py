@@ -6,7 +6,6 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
-from collector.storage.store import Store
 from dashboard.panels import (
     KPI_METRICS,
     PANELS,
@@ -17,6 +16,7 @@ from dashboard.panels import (
     run_panel,
     run_timeseries,
 )
+from storage.store import Store
 
 EXPORT_ROWS = 10_000
 # A cell starting with one of these is a formula in spreadsheet programs; page paths and referrers come

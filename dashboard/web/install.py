@@ -8,18 +8,18 @@ import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 
-from collector.settings import Settings
-from collector.storage.dashboard_secrets import dashboard_secret
-from collector.storage.sites import Site
-from collector.storage.store import Store
 from dashboard.web.access import Access
 from dashboard.web.admin_routes import build_admin_router
 from dashboard.web.auth_routes import build_auth_router
+from dashboard.web.config import DashboardSettings
 from dashboard.web.context import Denied, Web, login_url
 from dashboard.web.render import StaticFiles, build_environment, html
 from dashboard.web.security import SecurityHeaders
 from dashboard.web.site_routes import build_share_router, build_site_router
 from dashboard.web.throttle import LoginThrottle
+from storage.dashboard_secrets import dashboard_secret
+from storage.sites import Site
+from storage.store import Store
 
 # Answered with 401 rather than a redirect to the login page: downloads and data for scripts.
 _MACHINE_SUFFIXES = (".csv", ".zip", "/realtime")
@@ -43,7 +43,7 @@ class LazySecret:
 def install_dashboard(
     app: FastAPI,
     store: Store,
-    settings: Settings,
+    settings: DashboardSettings,
     sites: Callable[[], Mapping[str, Site]],
     refresh_sites: Callable[[], None],
     clock: Callable[[], float] = time.time,

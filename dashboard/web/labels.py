@@ -1,15 +1,13 @@
 """How a panel's values are shown: country names, labels for empty values."""
 
-import sys
+from babel import Locale
 
-from collector.ingest import geo
+_ENGLISH = Locale.parse("en")
 
 
 def country_name(code: str) -> str:
-    """English name of an ISO country code, from the geo database's own list (the code when unknown)."""
-    geo.load()
-    names = getattr(sys.modules.get("geoip2fast.geoip2fast"), "geoipCountryNamesDict", None) or {}
-    return names.get(code, code) if len(code) == 2 and code.isalpha() else code
+    """English name of an ISO country code, from CLDR through Babel (the code when unknown)."""
+    return _ENGLISH.territories.get(code, code) if len(code) == 2 and code.isalpha() else code
 
 
 def display_value(dimension: str, value: object, empty_label: str, min_count: int) -> str:

@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
-from collector.ingest.search_terms import DEFAULT_SEARCH_PARAMS, NO_SEARCH_PARAMS
-from collector.storage.sites import Site
+from storage.search_params import DEFAULT_SEARCH_PARAMS, NO_SEARCH_PARAMS
+from storage.sites import Site
 
 LANGUAGES = {"nb": "Norsk (bokmål)", "en": "English"}
 

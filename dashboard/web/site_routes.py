@@ -6,9 +6,6 @@ from urllib.parse import urlsplit
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 
-from collector.storage.sites import Site
-from collector.storage.store import StoreError
-from collector.storage.users import User
 from dashboard.panels import (
     KPI_LABELS,
     KPI_METRICS,
@@ -30,6 +27,9 @@ from dashboard.web.labels import display_value
 from dashboard.web.privacy import LANGUAGES, PrivacyFacts, privacy_sections, privacy_text
 from dashboard.web.render import html
 from dashboard.web.view_state import ViewState, parse_state
+from storage.sites import Site
+from storage.store import StoreError
+from storage.users import User
 
 PANEL_ROWS = 9
 

@@ -6,8 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from collector.storage.login_failures import count_failures, drop_old_failures, record_failure
-from collector.storage.store import Store
+from storage.login_failures import count_failures, drop_old_failures, record_failure
+from storage.store import Store
 
 WINDOW_SECONDS = 15 * 60
 MAX_PER_ACCOUNT = 5

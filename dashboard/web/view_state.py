@@ -6,10 +6,10 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from collector.storage.sites import Site
 from dashboard.panels import FILTER_KEYS, FILTER_LABELS, KPI_METRICS, View
 from dashboard.periods import CUSTOM, DEFAULT_PERIOD, PERIODS, parse_period
 from dashboard.query import QueryError
+from storage.sites import Site
 
 MAX_FILTER_VALUE = 2000
 

@@ -22,11 +22,11 @@ from clickhouse_server import ThrowawayClickHouse
 from harness import CHROME_WINDOWS, FIREFOX, NOON, SAFARI_IPHONE, Harness
 from teller_process import TellerProcess
 
-from collector.storage.login_failures import drop_old_failures, record_failure
-from collector.storage.retention import Policy, apply_retention
-from collector.storage.salts import delete_old_salts
-from collector.storage.server import ServerStore
-from collector.storage.visits import close_visits
+from storage.login_failures import drop_old_failures, record_failure
+from storage.retention import Policy, apply_retention
+from storage.salts import delete_old_salts
+from storage.server import ServerStore
+from storage.visits import close_visits
 
 CLUSTER = "teller_test"
 SITE = "cluster.test"
@@ -82,7 +82,7 @@ def cluster_urls(shards: tuple[ThrowawayClickHouse, ThrowawayClickHouse]) -> Ite
 def _teller_command(env: dict[str, str], *args: str) -> str:
     """Run a teller subcommand and return its standard output."""
     done = subprocess.run(
-        [sys.executable, "-m", "collector.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "teller.cli", *args], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -332,7 +332,7 @@ def test_visits_across_midnight_join_hashes_on_both_shards(
 def test_retention_salts_and_login_failures_expire_on_every_shard(cluster_urls: tuple[str, str]) -> None:
     store = ServerStore(cluster_urls[0], CLUSTER)
     try:
-        from collector.storage.migrations import migrate
+        from storage.migrations import migrate
 
         migrate(store)
         now = time.time()

@@ -12,7 +12,7 @@ from clickhouse_server import ThrowawayClickHouse, free_port
 from harness import Harness
 from zookeeper_server import ThrowawayZooKeeper, zookeeper_available
 
-from collector.storage.server import ServerStore
+from storage.server import ServerStore
 
 CLUSTER = "teller_replicated"
 SITE = "replicated.test"

@@ -235,7 +235,7 @@ def test_visit_rollups_agree_with_stored_visits(
     harness: Harness, timezone: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Weekly chunks: the job catches up on two months at once here, hourly chunks would take minutes.
-    monkeypatch.setattr("collector.storage.visits.CHUNK_SECONDS", 7 * 86_400)
+    monkeypatch.setattr("storage.visits.CHUNK_SECONDS", 7 * 86_400)
     harness.add_site(SITE, timezone)
     for offset_hours in (-1212, -960, -725, -30, -23, -2, 0, 5, 22):
         harness.now = NOON + offset_hours * 3600
@@ -258,7 +258,7 @@ def test_visit_rollups_agree_with_stored_visits(
 
 def _fast_and_full(harness: Harness, visits_module: object) -> tuple[list, list, object]:
     """Visit rows with the open part derived from the recent visitors, and from everyone."""
-    from collector.storage.visits import watermark
+    from storage.visits import watermark
 
     body = {"site_id": SITE, "metrics": ["visits", "bounce_rate", "visit_duration"], "date_range": ["2026-11-19", DAY]}
     body["date_range"][1] = DAY.isoformat()

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from harness import CHROME_WINDOWS, Harness
 
-from collector.storage.api_keys import hash_key, revoke_api_key
 from dashboard.query import QueryError, resolve_date_range
+from storage.api_keys import hash_key, revoke_api_key
 
 SITE = "api.test"
 QUERY = {"site_id": SITE, "metrics": ["visitors"], "date_range": ["2026-11-20", "2026-11-20"]}

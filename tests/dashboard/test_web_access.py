@@ -6,8 +6,8 @@ import pytest
 from harness import Harness
 from web_login import ORIGIN, PASSWORD, csrf_of, form_token, login, post_form, user_client
 
-from collector.storage.users import add_user
 from dashboard.web.access import COOKIE_NAME
+from storage.users import add_user
 
 SITE = "access.test"
 # Routes anyone may call: the tracker's endpoints, the snippet, the health check, static assets, login.

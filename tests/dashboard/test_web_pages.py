@@ -12,9 +12,9 @@ from harness import Harness
 from test_panels import SITE, known_events
 from web_login import user_client
 
-from collector.storage.store import Store
 from dashboard.panels import PANELS, View, kpi_body, panel_body
 from dashboard.periods import Period
+from storage.store import Store
 
 DAY_URL = f"/sites/{SITE}?period=custom&from=2026-11-20&to=2026-11-20"
 
@@ -42,8 +42,11 @@ def test_dashboard_shows_the_stats_apis_numbers(harness: Harness) -> None:
     body, _ = kpi_body(view)
     api = harness.query(body).json()["results"][0]["metrics"]
     shown = dict(
-        re.findall(r'data-metric="(\w+)"[^>]*>\s*<span class="kpi-label">[^<]*</span>\s*<span class="kpi-value" '
-                   r'data-value="([^"]*)"', page)
+        re.findall(
+            r'data-metric="(\w+)"[^>]*>\s*<span class="kpi-label">[^<]*</span>\s*<span class="kpi-value" '
+            r'data-value="([^"]*)"',
+            page,
+        )
     )
     assert [float(shown[m]) for m in body["metrics"]] == [float(v) for v in api]
     assert '<span class="kpi-value" data-value="8">8</span>' in page
@@ -153,9 +156,7 @@ def test_privacy_text_follows_the_configuration(store: Store, tmp_path: Path) ->
         "not sent to, shared with or sold to anyone else",
     ):
         assert text in default, text
-    changed = _privacy(
-        store, tmp_path / "b", retention_events_days=7, retention_rollup_months=13, search_min_count=5
-    )
+    changed = _privacy(store, tmp_path / "b", retention_events_days=7, retention_rollup_months=13, search_min_count=5)
     assert "slettes etter 7 dager" in changed and "deleted after 7 days" in changed
     assert "kept for 13 months" in changed and "beholdes i 13 måneder" in changed
     assert "at least 5 times" in changed and "deleted after 30 days" not in changed

@@ -5,7 +5,7 @@ import re
 from fastapi.testclient import TestClient
 from harness import Harness
 
-from collector.storage.users import add_user
+from storage.users import add_user
 
 ORIGIN = "http://testserver"
 PASSWORD = "correct horse battery"

@@ -15,7 +15,7 @@ __all__ = ["TellerProcess", "_teller_command", "free_port"]
 
 def _teller_command() -> list[str]:
     """The `teller` command as this Python runs it."""
-    return [sys.executable, "-m", "collector.cli"]
+    return [sys.executable, "-m", "teller.cli"]
 
 
 class TellerProcess(BaseTellerProcess):

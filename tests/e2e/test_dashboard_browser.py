@@ -40,8 +40,13 @@ class DashboardTeller(TellerProcess):
             (["users", "add", EMAIL, "--role", "admin"], PASSWORD + "\n"),
         ):
             subprocess.run(
-                [*_teller_command(), *args], env=self.env, input=stdin, capture_output=True, text=True,
-                timeout=300, check=True,
+                [*_teller_command(), *args],
+                env=self.env,
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=True,
             )
         super().start()
 

@@ -16,7 +16,7 @@ from harness import FIREFOX
 from privacy import file_hits, ip_forms
 from teller_process import TellerProcess
 
-from collector.storage.server import ServerStore
+from storage.server import ServerStore
 
 SITE = "faults.test"
 CLIENT_IP = "195.159.103.82"
@@ -228,7 +228,7 @@ def test_kill_9_embedded_engine(tmp_path: Path) -> None:
     }
     teller = TellerProcess(tmp_path, flush_interval="3600", flush_rows="1000000", **env_settings)
     created = subprocess.run(
-        [sys.executable, "-m", "collector.cli", "api-keys", "create"],
+        [sys.executable, "-m", "teller.cli", "api-keys", "create"],
         env=teller.env,
         capture_output=True,
         text=True,

@@ -10,7 +10,7 @@ from collector.ingest.event import Event
 from collector.ingest.pipeline import Context, Dropped, run_pipeline
 from collector.ingest.request import RequestError, decode_json, parse_event
 from collector.ingest.state import SharedState
-from collector.storage.sites import Site
+from storage.sites import Site
 
 NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC).timestamp()
 SITE = "prop.test"
@@ -44,7 +44,7 @@ payloads = st.fixed_dictionaries(
 
 
 def _state() -> SharedState:
-    state = SharedState(store=None, refresh_interval=3600, clock=lambda: NOW)  # type: ignore[arg-type]
+    state = SharedState(store=None, clock=lambda: NOW)  # type: ignore[arg-type]
     state.sites = {SITE: Site(SITE, "Europe/Oslo")}
     day = dt.datetime.fromtimestamp(NOW, dt.UTC).date()
     state.salts = {day: b"s" * 32, day - dt.timedelta(days=1): b"p" * 32}

@@ -5,7 +5,7 @@ from pathlib import Path
 from harness import Harness
 
 from collector.ingest.rate_limit import PrefixRateLimiter
-from collector.storage.store import Store
+from storage.store import Store
 
 
 class Clock:

@@ -9,18 +9,16 @@ import pytest
 
 from collector.ingest.search_buffer import SEARCH_COLUMNS, SearchBuffer, local_day
 from collector.ingest.search_terms import (
-    DEFAULT_SEARCH_PARAMS,
     MAX_TERM,
     Search,
     clean_props,
     explicit_search,
     normalise_term,
     page_term,
-    parse_search_params,
-    search_names,
     strip_search_params,
     term_in_query,
 )
+from storage.search_params import DEFAULT_SEARCH_PARAMS, parse_search_params, search_names
 
 DEFAULTS = search_names("")
 

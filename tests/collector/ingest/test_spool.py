@@ -8,7 +8,7 @@ from collector.ingest.buffer import BufferFull
 from collector.ingest.event import EVENT_COLUMNS, Event
 from collector.ingest.spool import Spool, claim_spool_dir
 from collector.ingest.spooled_buffer import SpooledBuffer
-from collector.storage.store import Store, StoreError
+from storage.store import Store, StoreError
 
 
 class FailingStore:

@@ -1,0 +1,1 @@
+"""The numbered ClickHouse migrations, shipped as package data and applied in order by storage.migrations."""

@@ -1,0 +1,55 @@
+"""Dashboard login sessions: a random id in the cookie, only its SHA-256 in ClickHouse."""
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+from storage.store import Store
+
+_COLUMNS = ["id_hash", "email", "created_at", "expires_at", "revoked", "version"]
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A live session: whose it is and until when."""
+
+    email: str
+    expires_at: int
+
+
+def hash_session_id(session_id: str) -> str:
+    """Hex SHA-256 of a session id; ids are 256-bit random, so a fast hash is enough."""
+    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_session(store: Store, email: str, lifetime: int, now: float | None = None) -> str:
+    """Store a new session for email and return its id (the cookie value), which is not stored."""
+    session_id = secrets.token_urlsafe(32)
+    created = int(time.time() if now is None else now)
+    store.insert(
+        "dashboard_sessions",
+        _COLUMNS,
+        [[hash_session_id(session_id)], [email], [created], [created + lifetime], [0], [time.time_ns()]],
+    )
+    return session_id
+
+
+def revoke_session(store: Store, session_id: str) -> None:
+    """End a session (logout)."""
+    now = int(time.time())
+    store.insert(
+        "dashboard_sessions", _COLUMNS, [[hash_session_id(session_id)], [""], [now], [now], [1], [time.time_ns()]]
+    )
+
+
+def find_session(store: Store, session_id: str, now: float | None = None) -> SessionRow | None:
+    """The live, unexpired session with this id, or None."""
+    rows = store.query(
+        "SELECT argMax(email, version), toUInt32(argMax(expires_at, version)), argMax(revoked, version) "
+        "FROM dashboard_sessions WHERE id_hash = %(h)s GROUP BY id_hash",
+        {"h": hash_session_id(session_id)},
+    )
+    if not rows or rows[0][2] or int(rows[0][1]) <= (time.time() if now is None else now):
+        return None
+    return SessionRow(rows[0][0], int(rows[0][1]))

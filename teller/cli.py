@@ -1,0 +1,413 @@
+"""The `teller` command: serve, migrate, and manage sites, API keys and dashboard users."""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from storage.opening import open_store
+from storage.store import DataDirInUse, Store, StoreError
+from teller.settings import Settings
+
+app = typer.Typer(
+    help="Teller: self-hosted, cookieless, privacy-first web analytics.\n\n"
+    "Settings come from TELLER_* environment variables (see docs/settings.md).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sites_app = typer.Typer(help="Register and list the websites Teller accepts events for.", no_args_is_help=True)
+SEARCH_PARAMS_HELP = (
+    "Comma-separated query parameters that carry site-search terms, e.g. q,query; "
+    "'' for the defaults, '-' to capture none."
+)
+keys_app = typer.Typer(help="Create, list and revoke API keys for the stats API.", no_args_is_help=True)
+app.add_typer(sites_app, name="sites")
+app.add_typer(keys_app, name="api-keys")
+users_app = typer.Typer(help="Create, list and remove dashboard users.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+retention_app = typer.Typer(help="Remove data older than the retention settings.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit with status 1."""
+    typer.echo(f"teller: error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def opened_store(migrated: bool = True, cluster: str | None = None) -> Iterator[Store]:
+    """Open the configured store (migrated), turning engine errors into one-line messages."""
+    settings = Settings()
+    if cluster:
+        settings = settings.model_copy(update={"clickhouse_cluster": cluster})
+    store = None
+    try:
+        store = open_store(settings.clickhouse_url, settings.clickhouse_cluster, settings.data_dir)
+        if migrated:
+            from storage.migrations import migrate
+
+            migrate(store)
+        yield store
+    except DataDirInUse as error:
+        fail(str(error))
+    except StoreError as error:
+        fail(f"ClickHouse: {error}")
+    finally:
+        if store is not None:
+            store.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default: TELLER_HOST or 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: TELLER_PORT or 8000].")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes [default: TELLER_WORKERS or 1]; more than one needs the server engine."),
+    ] = None,
+) -> None:
+    """Run the collector, stats API and dashboard (migrates the schema first)."""
+    import os
+
+    import uvicorn
+
+    from teller.logging_config import log_config
+
+    settings = Settings()
+    if workers is not None:
+        if workers < 1:
+            fail("--workers must be at least 1")
+        os.environ["TELLER_WORKERS"] = str(workers)  # the workers read their settings from the environment
+        settings = Settings()
+    if settings.workers > 1 and settings.embedded:
+        fail(
+            f"the embedded engine runs one worker (its data dir {settings.data_dir.resolve()} belongs to one "
+            "process); set TELLER_CLICKHOUSE_URL to a ClickHouse server to run several"
+        )
+    bind_host, bind_port = host or settings.host, port or settings.port
+    common = {
+        "host": bind_host,
+        "port": bind_port,
+        "log_level": settings.log_level,
+        "log_config": log_config(settings.log_format, settings.log_level),
+        # The access log prints scope["client"], which ClientPrefixMiddleware has already truncated.
+        "access_log": settings.access_log,
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    if settings.workers > 1:
+        from storage.migrations import migrate
+
+        with opened_store(migrated=False) as store:
+            migrate(store)
+        typer.echo(f"teller: serving on http://{bind_host}:{bind_port} ({settings.workers} workers)", err=True)
+        uvicorn.run("teller.app:app_from_environment", factory=True, workers=settings.workers, **common)
+        return
+
+    from teller.app import create_app
+
+    try:
+        application = create_app(settings)
+    except DataDirInUse as error:
+        fail(str(error))
+    except StoreError as error:
+        fail(f"ClickHouse: {error}")
+    engine = "embedded chdb in " + str(settings.data_dir.resolve()) if settings.embedded else "ClickHouse server"
+    typer.echo(f"teller: serving on http://{bind_host}:{bind_port} ({engine})", err=True)
+    uvicorn.run(application, **common)
+
+
+@app.command("migrate")
+def migrate_command(
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Shard the schema across this cluster of the server's remote_servers: local tables on every host, "
+            "Distributed tables over them (docs/cluster.md) [default: TELLER_CLICKHOUSE_CLUSTER]."
+        ),
+    ] = None,
+) -> None:
+    """Apply pending schema migrations (running it again does nothing)."""
+    from storage.cluster import migrate_cluster
+    from storage.migrations import migrate
+    from storage.server import ServerStore
+
+    with opened_store(migrated=False, cluster=cluster) as store:
+        try:
+            if isinstance(store, ServerStore) and store.cluster:
+                applied = migrate_cluster(store, every_host=True)
+                typer.echo(f"cluster {store.cluster}: {len(store.hosts())} hosts")
+            else:
+                applied = migrate(store)
+        except ValueError as error:
+            fail(str(error))
+    if applied:
+        for migration in applied:
+            typer.echo(f"applied {migration.version:04d}_{migration.name}")
+    else:
+        typer.echo("schema is up to date")
+
+
+@sites_app.command("add")
+def sites_add(
+    domain: Annotated[str, typer.Argument(help="The site's domain, e.g. example.com (www. is dropped).")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone for the site's days, e.g. Europe/Oslo.")] = "",
+    search_params: Annotated[
+        str | None,
+        typer.Option(help=SEARCH_PARAMS_HELP + " [default: keep the current ones; new sites: the defaults]"),
+    ] = None,
+) -> None:
+    """Register a site so its events are accepted."""
+    from storage.sites import add_site
+
+    with opened_store() as store:
+        try:
+            site = add_site(store, domain, timezone or Settings().timezone, search_params)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"added {site.domain} ({site.timezone})")
+    if search_params is not None:
+        typer.echo(f"search parameters: {_search_params_text(site.search_params)}")
+
+
+@sites_app.command("search-params")
+def sites_search_params(
+    domain: Annotated[str, typer.Argument(help="A registered domain.")],
+    names: Annotated[str, typer.Argument(help=SEARCH_PARAMS_HELP)],
+) -> None:
+    """Set the query parameters that carry a site's search terms (collectors pick it up on their next refresh)."""
+    from storage.sites import set_search_params
+
+    with opened_store() as store:
+        try:
+            site = set_search_params(store, domain, names)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"{site.domain}: search parameters: {_search_params_text(site.search_params)}")
+
+
+def _search_params_text(stored: str) -> str:
+    """A site's search parameters as `sites list` shows them."""
+    from storage.search_params import DEFAULT_SEARCH_PARAMS, NO_SEARCH_PARAMS
+
+    if stored == NO_SEARCH_PARAMS:
+        return "none"
+    return stored or "defaults (" + ",".join(DEFAULT_SEARCH_PARAMS) + ")"
+
+
+@sites_app.command("dnt")
+def sites_dnt(
+    domain: Annotated[str, typer.Argument(help="A registered domain.")],
+    honour: Annotated[bool, typer.Argument(help="on (the default for new sites) or off.", metavar="on|off")],
+) -> None:
+    """Honour Do-Not-Track and Global Privacy Control for a site: drop events sent with DNT: 1 or Sec-GPC: 1."""
+    from storage.sites import set_respect_dnt
+
+    with opened_store() as store:
+        try:
+            site = set_respect_dnt(store, domain, honour)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"{site.domain}: Do-Not-Track and Global Privacy Control {'honoured' if honour else 'ignored'}")
+
+
+@sites_app.command("list")
+def sites_list() -> None:
+    """List registered sites, their time zones and search parameters."""
+    from storage.sites import list_sites
+
+    with opened_store() as store:
+        sites = list_sites(store)
+    for site in sites:
+        typer.echo(f"{site.domain}\t{site.timezone}\t{_search_params_text(site.search_params)}")
+    if not sites:
+        typer.echo("no sites yet: add one with `teller sites add example.com`", err=True)
+
+
+@sites_app.command("remove")
+def sites_remove(domain: Annotated[str, typer.Argument(help="Domain to stop accepting events for.")]) -> None:
+    """Stop accepting events for a site (its statistics stay until retention removes them)."""
+    from storage.sites import remove_site
+
+    with opened_store() as store:
+        try:
+            remove_site(store, domain)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"removed {domain}")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="A label to recognise the key by.")] = "default",
+) -> None:
+    """Create an API key; it is printed once, as the last line, and only its hash is stored."""
+    from storage.api_keys import create_api_key
+
+    with opened_store() as store:
+        key = create_api_key(store, name)
+    typer.echo(f"created API key {name!r}; store it now, it cannot be shown again:", err=True)
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List live API keys by hash prefix and name."""
+    from storage.api_keys import list_api_keys
+
+    with opened_store() as store:
+        for prefix, name, created in list_api_keys(store):
+            typer.echo(f"{prefix}\t{name}\t{created}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    hash_prefix: Annotated[str, typer.Argument(help="Hash prefix shown by `teller api-keys list`.")],
+) -> None:
+    """Revoke an API key by the hash prefix `api-keys list` shows."""
+    from storage.api_keys import live_key_hashes, revoke_api_key
+
+    with opened_store() as store:
+        matches = [h for h in live_key_hashes(store) if h.startswith(hash_prefix)]
+        if len(matches) != 1:
+            fail(f"{len(matches)} live keys match {hash_prefix!r}; give a longer prefix")
+        revoke_api_key(store, matches[0])
+    typer.echo(f"revoked {hash_prefix}")
+
+
+def _read_password() -> str:
+    """A new password: prompted twice on a terminal, else the first line of standard input."""
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address, used to log in.")],
+    role: Annotated[str, typer.Option(help="admin (manages sites, users, API keys) or viewer (reads).")] = "viewer",
+) -> None:
+    """Create a dashboard user; the password is prompted for, or read from standard input when it is piped."""
+    from storage.users import add_user, check_password
+
+    password = _read_password()
+    try:
+        check_password(password)
+    except ValueError as error:
+        fail(str(error))
+    with opened_store() as store:
+        try:
+            user = add_user(store, email, password, role)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"added {user.email} ({user.role})")
+
+
+@users_app.command("password")
+def users_password(email: Annotated[str, typer.Argument(help="A user's e-mail address.")]) -> None:
+    """Set a new password for a user (prompted, or read from standard input)."""
+    from storage.users import set_password
+
+    password = _read_password()
+    with opened_store() as store:
+        try:
+            set_password(store, email, password)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"changed the password of {email.strip().lower()}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List dashboard users and their roles."""
+    from storage.users import list_users
+
+    with opened_store() as store:
+        users = list_users(store)
+    for user in users:
+        typer.echo(f"{user.email}\t{user.role}")
+    if not users:
+        typer.echo("no users yet: add one with `teller users add you@example.com --role admin`", err=True)
+
+
+@users_app.command("remove")
+def users_remove(email: Annotated[str, typer.Argument(help="A user's e-mail address.")]) -> None:
+    """Remove a dashboard user; their sessions stop working within seconds."""
+    from storage.users import remove_user
+
+    with opened_store() as store:
+        try:
+            remove_user(store, email)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"removed {email.strip().lower()}")
+
+
+@retention_app.command("run")
+def retention_run() -> None:
+    """Apply retention now: raw events, rollups, search aggregates and salts past their periods."""
+    from storage.retention import apply_retention, policy_from
+    from storage.salts import delete_old_salts
+
+    settings = Settings()
+    policy = policy_from(settings)
+    with opened_store() as store:
+        removed = apply_retention(store, policy)
+        delete_old_salts(store)
+    typer.echo(
+        f"kept raw events {policy.events_days} days, rollups {policy.rollup_months} months, "
+        f"search terms {policy.search_months} months, salts 2 days"
+    )
+    for table, rows in removed.items():
+        typer.echo(f"removed {rows} rows from {table}")
+    if not removed:
+        typer.echo("nothing to remove")
+
+
+@app.command(
+    "demo-data",
+    help="Fill a site with realistic synthetic history: visits, referrers, campaigns, browsers, countries, "
+    "engagement and custom events, enriched by the collector's own functions and written in large batches to the "
+    "events table and its rollups. With the embedded engine it opens the data dir itself: stop `teller serve` "
+    "first. Raw events older than TELLER_RETENTION_EVENTS_DAYS go at the next retention run; the rollups stay.",
+)
+def demo_data(
+    site: Annotated[str, typer.Option(help="Domain to fill; it is registered if it is not.")] = "example.com",
+    events: Annotated[int, typer.Option(min=1, help="Number of events to write.")] = 1_000_000,
+    days: Annotated[int, typer.Option(min=1, max=3660, help="Days of history, ending now.")] = 365,
+    seed: Annotated[int, typer.Option(help="Seed of the random generator (same seed, same data).")] = 1,
+) -> None:
+    """Fill a site with realistic synthetic history."""
+    import time
+
+    from storage.sites import add_site, list_sites, normalise_domain
+    from teller.demo_data import fill
+
+    try:
+        domain = normalise_domain(site)
+    except ValueError as error:
+        fail(str(error))
+    with opened_store() as store:
+        if domain not in {known.domain for known in list_sites(store)}:
+            add_site(store, domain, Settings().timezone)
+        started = time.perf_counter()
+        with typer.progressbar(length=events, label=f"writing {events:,} events for {domain}", file=sys.stderr) as bar:
+            written = fill(store, domain, events, days, seed, progress=bar.update)
+        elapsed = time.perf_counter() - started
+    typer.echo(f"wrote {written:,} events over {days} days in {elapsed:.1f} s ({written / elapsed:,.0f} events/s)")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The `teller` command as a user runs it: help texts, migrate, sites, API keys, a busy data dir."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from storage.api_keys import hash_key
+
+SUBCOMMANDS = [
+    [],
+    ["serve"],
+    ["migrate"],
+    ["sites"],
+    ["sites", "add"],
+    ["sites", "list"],
+    ["sites", "remove"],
+    ["api-keys"],
+    ["api-keys", "create"],
+    ["api-keys", "list"],
+    ["api-keys", "revoke"],
+]
+
+
+def teller(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `teller ARGS` in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "teller.cli", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture
+def embedded_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for an embedded engine in a fresh data dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLER_")}
+    return {**env, "TELLER_DATA_DIR": str(tmp_path / "data")}
+
+
+@pytest.mark.parametrize("args", SUBCOMMANDS, ids=lambda a: " ".join(a) or "teller")
+def test_every_command_has_useful_help(args: list[str], embedded_env: dict[str, str]) -> None:
+    result = teller([*args, "--help"], embedded_env)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+    assert len(result.stdout.split()) > 15
+
+
+def _engines(request: pytest.FixtureRequest, env: dict[str, str], engine: str) -> dict[str, str]:
+    """env pointed at the chosen engine."""
+    if engine == "server":
+        return {**env, "TELLER_CLICKHOUSE_URL": request.getfixturevalue("server_database")}
+    return env
+
+
+@pytest.mark.parametrize("engine", ["embedded", "server"])
+def test_migrate_sites_and_keys(engine: str, embedded_env: dict[str, str], request: pytest.FixtureRequest) -> None:
+    env = _engines(request, embedded_env, engine)
+    first = teller(["migrate"], env)
+    assert first.returncode == 0, first.stderr
+    assert "applied 0001_events" in first.stdout
+    again = teller(["migrate"], env)
+    assert again.stdout.strip() == "schema is up to date"
+
+    added = teller(["sites", "add", "https://www.Example.com/", "--timezone", "Europe/Oslo"], env)
+    assert added.returncode == 0 and "example.com (Europe/Oslo)" in added.stdout
+    assert teller(["sites", "list"], env).stdout.split()[:2] == ["example.com", "Europe/Oslo"]
+    bad = teller(["sites", "add", "not a domain"], env)
+    assert bad.returncode == 1 and bad.stderr.startswith("teller: error:") and "Traceback" not in bad.stderr
+
+    created = teller(["api-keys", "create", "--name", "reports"], env)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("tlr_")
+    listed = teller(["api-keys", "list"], env).stdout
+    assert hash_key(key)[:12] in listed and key not in listed
+    revoked = teller(["api-keys", "revoke", hash_key(key)[:12]], env)
+    assert revoked.returncode == 0, revoked.stderr
+    assert teller(["api-keys", "list"], env).stdout.strip() == ""
+
+    retention = teller(["retention", "run"], {**env, "TELLER_RETENTION_EVENTS_DAYS": "7"})
+    assert retention.returncode == 0, retention.stderr
+    assert "raw events 7 days" in retention.stdout
+
+
+def test_busy_data_dir_gives_one_line_error(embedded_env: dict[str, str], tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, embedded_env["TELLER_DATA_DIR"]],
+        env=embedded_env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        result = teller(["sites", "list"], embedded_env)
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "in use by another Teller process" in lines[0]
+        assert str(Path(embedded_env["TELLER_DATA_DIR"]).resolve()) in lines[0]
+        served = teller(["serve", "--port", "1"], embedded_env)
+        assert served.returncode == 1 and "in use" in served.stderr and "Traceback" not in served.stderr
+    finally:
+        holder.terminate()
+        holder.wait(timeout=30)
+    time.sleep(0.1)
+    assert teller(["sites", "list"], embedded_env).returncode == 0
+
+
+_HOLD = """
+import sys, time
+from pathlib import Path
+from storage.embedded import EmbeddedStore
+store = EmbeddedStore(Path(sys.argv[1]))
+print("ready", flush=True)
+time.sleep(120)
+"""
