@@ -3,9 +3,9 @@
 import threading
 import time
 
-import orjson
 from starlette.responses import Response
 
+from dashboard.json_response import json_error
 from storage.api_keys import hash_key, key_is_live, key_is_valid, live_key_hashes
 from storage.store import Store, StoreError
 
@@ -53,12 +53,5 @@ def refusal(auth: ApiKeyAuth, authorization: str | None) -> Response | None:
         if token is not None and auth.is_valid(token):
             return None
     except StoreError:
-        return Response(
-            orjson.dumps({"error": "the database is not reachable"}), status_code=503, media_type="application/json"
-        )
-    return Response(
-        orjson.dumps({"error": "a valid API key is required (Authorization: Bearer <key>)"}),
-        status_code=401,
-        media_type="application/json",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+        return json_error(503, "the database is not reachable")
+    return json_error(401, "a valid API key is required (Authorization: Bearer <key>)", {"WWW-Authenticate": "Bearer"})

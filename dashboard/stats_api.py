@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from dashboard.auth import ApiKeyAuth, refusal
+from dashboard.json_response import json_error, json_response
 from dashboard.query import QueryError, parse_query
 from dashboard.search_terms import is_search_query, run_search_query
 from dashboard.stats import run_query, uses_rollup
@@ -42,11 +43,6 @@ QUERY_BODY = {
 }
 
 
-def _json(status: int, body: Any) -> Response:
-    """A JSON response."""
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
 def build_stats_router(
     store: Store, sites: Callable[[], Mapping[str, Any]], auth: ApiKeyAuth, search_min_count: int = 3
 ) -> APIRouter:
@@ -68,15 +64,15 @@ def build_stats_router(
             return refused
         raw = await request.body()
         if len(raw) > MAX_QUERY_BYTES:
-            return _json(413, {"error": f"the query is larger than {MAX_QUERY_BYTES} bytes"})
+            return json_error(413, f"the query is larger than {MAX_QUERY_BYTES} bytes")
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            return _json(400, {"error": "the body is not valid JSON"})
+            return json_error(400, "the body is not valid JSON")
         try:
             stats_query = parse_query(body, {d: s.timezone for d, s in sites().items()}, today_of)
         except QueryError as error:
-            return _json(400, {"error": str(error)})
+            return json_error(400, str(error))
         search = is_search_query(stats_query)
         try:
             if search:
@@ -84,11 +80,11 @@ def build_stats_router(
             else:
                 results = run_query(store, stats_query)
         except StoreError:
-            return _json(503, {"error": "the database could not answer the query"})
+            return json_error(503, "the database could not answer the query")
         if search:
             meta = {"source": "search_terms", "time_zone": stats_query.timezone, "search_min_count": search_min_count}
         else:
             meta = {"source": "rollup" if uses_rollup(stats_query) else "events", "time_zone": stats_query.timezone}
-        return _json(200, {"results": results, "meta": meta, "query": stats_query.echo()})
+        return json_response(200, {"results": results, "meta": meta, "query": stats_query.echo()})
 
     return router

@@ -2,17 +2,13 @@
 
 from collections.abc import Callable
 
-import orjson
 from fastapi import APIRouter, Request, Response
 
 from dashboard.auth import ApiKeyAuth, refusal
+from dashboard.json_response import json_response
 from storage.migrations import pending_migrations
 from storage.store import Store, StoreError
 from teller.metrics import Metrics
-
-
-def _json(status: int, body: dict) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
 def build_ops_router(store: Store, metrics: Callable[[], Metrics], auth: ApiKeyAuth) -> APIRouter:
@@ -21,18 +17,18 @@ def build_ops_router(store: Store, metrics: Callable[[], Metrics], auth: ApiKeyA
 
     @router.get("/healthz")
     async def healthz() -> Response:
-        return _json(200, {"status": "ok"})
+        return json_response(200, {"status": "ok"})
 
     @router.get("/readyz")
     def readyz() -> Response:
         try:
             pending = pending_migrations(store)
         except StoreError as error:
-            return _json(503, {"status": "not ready", "reason": f"ClickHouse is not reachable: {error}"[:300]})
+            return json_response(503, {"status": "not ready", "reason": f"ClickHouse is not reachable: {error}"[:300]})
         if pending:
             names = ", ".join(f"{m.version:04d}_{m.name}" for m in pending)
-            return _json(503, {"status": "not ready", "reason": f"migrations not applied: {names}"})
-        return _json(200, {"status": "ready"})
+            return json_response(503, {"status": "not ready", "reason": f"migrations not applied: {names}"})
+        return json_response(200, {"status": "ready"})
 
     @router.get("/metrics")
     def prometheus_metrics(request: Request) -> Response:

@@ -4,15 +4,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 
+from dashboard.json_response import json_error
 from dashboard.web.access import Access
 from dashboard.web.admin_routes import build_admin_router
 from dashboard.web.auth_routes import build_auth_router
 from dashboard.web.config import DashboardSettings
 from dashboard.web.context import Denied, Web, login_url
+from dashboard.web.errors import UnexpectedErrors, wants_json
 from dashboard.web.render import StaticFiles, build_environment, html
 from dashboard.web.security import SecurityHeaders
 from dashboard.web.site_routes import build_share_router, build_site_router
@@ -20,9 +21,6 @@ from dashboard.web.throttle import LoginThrottle
 from storage.dashboard_secrets import dashboard_secret
 from storage.sites import Site
 from storage.store import Store
-
-# Answered with 401 rather than a redirect to the login page: downloads and data for scripts.
-_MACHINE_SUFFIXES = (".csv", ".zip", "/realtime")
 
 
 class LazySecret:
@@ -68,15 +66,16 @@ def install_dashboard(
 
     @app.exception_handler(Denied)
     async def denied(request: Request, error: Denied) -> Response:
-        machine = request.url.path.endswith(_MACHINE_SUFFIXES) or request.method != "GET"
+        machine = wants_json(request.scope)
         if error.status == 401 and not machine:
             return RedirectResponse(login_url(request), status_code=303)
         if machine:
-            body = orjson.dumps({"error": error.message})
-            return Response(body, status_code=error.status, media_type="application/json")
+            return json_error(error.status, error.message)
         user = web.user(request) if error.status != 401 else None
         context = web.page_context(request, user)
         return html(env, "error.html", error.status, **context, code=error.status, message=error.message)
 
+    # Added before SecurityHeaders, so it runs inside it and its 500 pages carry the same headers.
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(SecurityHeaders, public_url=settings.public_url)
     return web
