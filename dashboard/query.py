@@ -19,6 +19,10 @@ from storage.dates import month_start
 
 FILTER_OPERATORS = ("is", "is_not", "contains")
 MAX_LIMIT = 10_000
+# Dates outside this span are refused: a previous period or a local midnight beyond it would leave the
+# range of ClickHouse's DateTime (1970-2106) and Python's date arithmetic (year 1-9999).
+FIRST_DAY = dt.date(1990, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
 NAMED_RANGES = ("day", "yesterday", "7d", "28d", "30d", "month", "last_month", "12mo", "year")
 
 
@@ -104,6 +108,8 @@ def resolve_date_range(value: Any, today: dt.date) -> tuple[dt.date, dt.date]:
             first, last = (dt.date.fromisoformat(v[:10]) for v in value)
         except ValueError:
             raise QueryError("date_range dates must look like YYYY-MM-DD") from None
+        if not (FIRST_DAY <= first <= LAST_DAY and FIRST_DAY <= last <= LAST_DAY):
+            raise QueryError(f"date_range dates must lie between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
         if last < first:
             raise QueryError("date_range ends before it starts")
         if (last - first).days > 3660:

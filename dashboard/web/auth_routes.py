@@ -47,7 +47,9 @@ def build_auth_router(web: Web) -> APIRouter:
         token: Annotated[str, Form(max_length=200)] = "",
         next: Annotated[str, Form(max_length=2000)] = "/sites",  # noqa: A002
     ) -> Response:
-        if not same_origin(request.headers, web.settings.public_url) or not web.access.login_token_valid(token):
+        if not same_origin(
+            request.headers, web.settings.public_url, request.url.scheme
+        ) or not web.access.login_token_valid(token):
             return login_page(request, next, "The form has expired; please try again.", 403, email)
         prefix = request.client.host if request.client else "0.0.0.0"
         try:

@@ -69,7 +69,7 @@ class Web:
     def check_form(self, request: Request, csrf: str) -> None:
         """Refuse a form post from another origin or without the session's token."""
         session_id = self.session_id(request) or ""
-        if not same_origin(request.headers, self.settings.public_url):
+        if not same_origin(request.headers, self.settings.public_url, request.url.scheme):
             raise Denied(403, "the form was not sent from this site")
         if not self.access.csrf_valid(session_id, csrf):
             raise Denied(403, "the form has expired; reload the page and try again")

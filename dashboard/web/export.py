@@ -2,6 +2,7 @@
 
 import csv
 import io
+import unicodedata
 import zipfile
 from collections.abc import Sequence
 from typing import Any
@@ -21,14 +22,30 @@ from storage.store import Store
 EXPORT_ROWS = 10_000
 # A cell starting with one of these is a formula in spreadsheet programs; page paths and referrers come
 # from visitors, so such cells get a leading apostrophe.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Spreadsheets skip leading spaces (of every kind) and invisible format characters before a formula,
+# and read full-width signs (＝, ＋, －, ＠) as the ASCII ones: NFKC maps those to ASCII.
+_SKIPPED_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})
+
+
+def _is_formula(text: str) -> bool:
+    """True when a spreadsheet could read the text as a formula."""
+    if text.startswith(_FORMULA_STARTS):
+        return True
+    for char in text:
+        if unicodedata.category(char) in _SKIPPED_CATEGORIES:
+            if char in "\t\r\n":
+                return True
+            continue
+        return unicodedata.normalize("NFKC", char).startswith(_FORMULA_STARTS)
+    return False
 
 
 def _cell(value: Any) -> Any:
     """A value safe to open in a spreadsheet."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and _is_formula(value):
         return "'" + value
     return value
 

@@ -53,15 +53,33 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def same_origin(headers: Any, public_url: str) -> bool:
-    """True when a state-changing request comes from a page of this Teller (Origin, else Referer, matches Host)."""
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def _origin(scheme: str, netloc: str) -> str:
+    """scheme://host[:port] in lower case, without the scheme's default port (browsers omit it in Origin)."""
+    scheme, netloc = scheme.lower(), netloc.lower()
+    return f"{scheme}://{netloc.removesuffix(_DEFAULT_PORTS.get(scheme, '@'))}"
+
+
+def same_origin(headers: Any, public_url: str, scheme: str) -> bool:
+    """True when a state-changing request comes from a page of this Teller.
+
+    The Origin (else the Referer) must equal TELLER_PUBLIC_URL's scheme and host when it is set, else the
+    request's own scheme and Host header: a Host header can be chosen by whoever sends the request, so
+    with a public URL configured it is never trusted.
+    """
     if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         return False
     source = headers.get("origin") or headers.get("referer")
     if not source or source == "null":
         return False
-    host = urlsplit(source).netloc.lower()
-    allowed = {headers.get("host", "").lower()}
+    parts = urlsplit(source)
+    if not parts.scheme or not parts.netloc:
+        return False
     if public_url:
-        allowed.add(urlsplit(public_url).netloc.lower())
-    return bool(host) and host in allowed
+        public = urlsplit(public_url)
+        expected = _origin(public.scheme, public.netloc)
+    else:
+        expected = _origin(scheme, headers.get("host", ""))
+    return _origin(parts.scheme, parts.netloc) == expected

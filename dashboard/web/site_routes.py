@@ -98,9 +98,11 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
         ]
         tables.append({"result": result, "rows": rows, "export": state.url(f"/export/{result.panel.name}.csv")})
     chart = render_chart(series, series_before, metric, METRIC_LABELS.get(metric, metric), view.period.interval)
+    # A refused custom range shows the default period with the reason, answered as the 400 it is.
     return html(
         web.env,
         "dashboard.html",
+        400 if state.error else 200,
         **web.page_context(request, user),
         site=site,
         sites=sorted(web.sites()),
@@ -133,9 +135,17 @@ def realtime_response(web: Web, site: Site) -> Response:
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
+def valid_state(web: Web, request: Request, site: Site) -> ViewState:
+    """The view a download asks for; a refused range is a 400, never a file of another period."""
+    state = parse_state(request.query_params, site, web.today(site), "")
+    if state.error:
+        raise Denied(400, state.error)
+    return state
+
+
 def export_response(web: Web, request: Request, site: Site, name: str) -> Response:
     """One panel's CSV (or kpis / timeseries) for the view in the URL."""
-    state = parse_state(request.query_params, site, web.today(site), "")
+    state = valid_state(web, request, site)
     try:
         if name == "kpis":
             text = export.kpis_csv(web.store, state.view)
@@ -152,7 +162,7 @@ def export_response(web: Web, request: Request, site: Site, name: str) -> Respon
 
 def zip_response(web: Web, request: Request, site: Site) -> Response:
     """Every panel's CSV, the KPIs and the time series of the view, in one zip."""
-    state = parse_state(request.query_params, site, web.today(site), "")
+    state = valid_state(web, request, site)
     try:
         body = export.period_zip(web.store, state.view, web.settings.search_min_count)
     except StoreError:

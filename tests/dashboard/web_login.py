@@ -18,14 +18,14 @@ def form_token(html: str, name: str = "csrf") -> str:
     return match.group(1)
 
 
-def login(client: TestClient, email: str, password: str = PASSWORD) -> None:
+def login(client: TestClient, email: str, password: str = PASSWORD, origin: str = ORIGIN) -> None:
     """Log a client in through the login form."""
     page = client.get("/login")
     token = form_token(page.text, "token")
     response = client.post(
         "/login",
         data={"email": email, "password": password, "token": token, "next": "/sites"},
-        headers={"Origin": ORIGIN},
+        headers={"Origin": origin},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
