@@ -6,8 +6,10 @@ import secrets
 import time
 
 from storage.store import Store
+from storage.versioned import VersionedTable
 
 KEY_PREFIX = "tlr_"
+API_KEYS = VersionedTable("api_keys", key="key_hash")
 
 
 def hash_key(key: str) -> str:
@@ -18,35 +20,24 @@ def hash_key(key: str) -> str:
 def create_api_key(store: Store, name: str) -> str:
     """Create, store (hashed) and return a new key; the key itself is never stored."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    store.insert(
-        "api_keys",
-        ["key_hash", "name", "created_at", "revoked", "version"],
-        [[hash_key(key)], [name], [int(time.time())], [0], [time.time_ns()]],
-    )
+    API_KEYS.insert(store, key_hash=hash_key(key), name=name, created_at=int(time.time()), revoked=0)
     return key
 
 
 def revoke_api_key(store: Store, key_hash: str) -> None:
     """Revoke a key by its hash."""
-    store.insert(
-        "api_keys",
-        ["key_hash", "name", "created_at", "revoked", "version"],
-        [[key_hash], [""], [int(time.time())], [1], [time.time_ns()]],
-    )
+    API_KEYS.insert(store, key_hash=key_hash, name="", created_at=int(time.time()), revoked=1)
 
 
 def list_api_keys(store: Store) -> list[tuple[str, str, str]]:
     """(hash prefix, name, created) of every live key."""
-    rows = store.query(
-        "SELECT key_hash, argMax(name, version), min(created_at), argMax(revoked, version) "
-        "FROM api_keys GROUP BY key_hash ORDER BY min(created_at)"
-    )
+    rows = store.query(API_KEYS.latest("name", "min(created_at)", "revoked", order_by="min(created_at)"))
     return [(key_hash[:12], name, created) for key_hash, name, created, revoked in rows if not revoked]
 
 
 def live_key_hashes(store: Store) -> set[str]:
     """Hashes of every key that is not revoked."""
-    rows = store.query("SELECT key_hash, argMax(revoked, version) FROM api_keys GROUP BY key_hash")
+    rows = store.query(API_KEYS.latest("revoked"))
     return {key_hash for key_hash, revoked in rows if not revoked}
 
 
@@ -61,7 +52,5 @@ def key_is_valid(key: str, live_hashes: set[str]) -> bool:
 
 def key_is_live(store: Store, key_hash: str) -> bool:
     """Ask ClickHouse whether one key hash exists and is not revoked."""
-    rows = store.query(
-        "SELECT argMax(revoked, version) FROM api_keys WHERE key_hash = %(h)s GROUP BY key_hash", {"h": key_hash}
-    )
-    return bool(rows) and not rows[0][0]
+    rows = store.query(API_KEYS.latest("revoked", where="key_hash = %(h)s"), {"h": key_hash})
+    return bool(rows) and not rows[0][1]

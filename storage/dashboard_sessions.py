@@ -6,8 +6,9 @@ import time
 from dataclasses import dataclass
 
 from storage.store import Store
+from storage.versioned import VersionedTable, newest
 
-_COLUMNS = ["id_hash", "email", "created_at", "expires_at", "revoked", "version"]
+SESSIONS = VersionedTable("dashboard_sessions", key="id_hash")
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,13 @@ def create_session(store: Store, email: str, lifetime: int, now: float | None = 
     """Store a new session for email and return its id (the cookie value), which is not stored."""
     session_id = secrets.token_urlsafe(32)
     created = int(time.time() if now is None else now)
-    store.insert(
-        "dashboard_sessions",
-        _COLUMNS,
-        [[hash_session_id(session_id)], [email], [created], [created + lifetime], [0], [time.time_ns()]],
+    SESSIONS.insert(
+        store,
+        id_hash=hash_session_id(session_id),
+        email=email,
+        created_at=created,
+        expires_at=created + lifetime,
+        revoked=0,
     )
     return session_id
 
@@ -38,18 +42,13 @@ def create_session(store: Store, email: str, lifetime: int, now: float | None = 
 def revoke_session(store: Store, session_id: str) -> None:
     """End a session (logout)."""
     now = int(time.time())
-    store.insert(
-        "dashboard_sessions", _COLUMNS, [[hash_session_id(session_id)], [""], [now], [now], [1], [time.time_ns()]]
-    )
+    SESSIONS.insert(store, id_hash=hash_session_id(session_id), email="", created_at=now, expires_at=now, revoked=1)
 
 
 def find_session(store: Store, session_id: str, now: float | None = None) -> SessionRow | None:
     """The live, unexpired session with this id, or None."""
-    rows = store.query(
-        "SELECT argMax(email, version), toUInt32(argMax(expires_at, version)), argMax(revoked, version) "
-        "FROM dashboard_sessions WHERE id_hash = %(h)s GROUP BY id_hash",
-        {"h": hash_session_id(session_id)},
-    )
-    if not rows or rows[0][2] or int(rows[0][1]) <= (time.time() if now is None else now):
+    sql = SESSIONS.latest("email", f"toUInt32({newest('expires_at')})", "revoked", where="id_hash = %(h)s")
+    rows = store.query(sql, {"h": hash_session_id(session_id)})
+    if not rows or rows[0][3] or int(rows[0][2]) <= (time.time() if now is None else now):
         return None
-    return SessionRow(rows[0][0], int(rows[0][1]))
+    return SessionRow(rows[0][1], int(rows[0][2]))

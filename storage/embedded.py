@@ -1,6 +1,5 @@
 """Embedded engine: chdb (ClickHouse in-process) with its data under the data dir."""
 
-import fcntl
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -11,8 +10,9 @@ import orjson
 import pyarrow as pa
 from chdb import session as chdb_session
 
+from storage.dir_lock import lock_dir
 from storage.sql import substitute
-from storage.store import DataDirInUse, Row, StoreError
+from storage.store import DataDirInUse, Host, Row, StoreError
 
 # Arrow types for the ClickHouse column types Teller writes; ArrowStream is ~5x faster than
 # inline JSONEachRow on chdb (350k vs 70k rows/s for 1M rows).
@@ -48,16 +48,12 @@ def _arrow_type(clickhouse_type: str) -> pa.DataType:
 
 def _lock_data_dir(data_dir: Path) -> int:
     """Take an exclusive lock on the data dir, or fail with a one-line reason."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data_dir / "teller.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
+    fd = lock_dir(data_dir, "teller.lock")
+    if fd is None:
         raise DataDirInUse(
             f"data dir {data_dir.resolve()} is in use by another Teller process "
             "(stop it first, or use a ClickHouse server with TELLER_CLICKHOUSE_URL)"
-        ) from None
+        )
     return fd
 
 
@@ -142,6 +138,7 @@ class EmbeddedStore:
     """A database inside the process's chdb engine; statements are serialised (chdb is unsafe across threads)."""
 
     engine = "embedded"
+    cluster = ""
 
     def __init__(self, data_dir: Path, database: str = "default") -> None:
         if not database.isidentifier():
@@ -194,6 +191,10 @@ class EmbeddedStore:
             writer.write_batch(batch)
         payload = sink.getvalue().to_pybytes()
         self._engine.insert(self.database, f"INSERT INTO {table} ({', '.join(columns)})", "ArrowStream", payload)
+
+    def hosts(self) -> list[Host]:
+        """The embedded engine is one host: this store."""
+        return [Host(1, self, str(self.data_dir))]
 
     def drop_database(self) -> None:
         """Drop this store's database (tests use one database each)."""

@@ -3,9 +3,10 @@
 import datetime as dt
 import time
 
-from storage.cluster import on_each_host
 from storage.dates import utc_day
+from storage.partitions import drop_partitions_before
 from storage.store import Store
+from storage.topology import on_each_host
 
 
 def record_failure(store: Store, keys: list[str], now: float | None = None) -> None:
@@ -27,14 +28,4 @@ def drop_old_failures(store: Store, now: float | None = None) -> None:
     """Drop the daily partitions before yesterday (of login_failures_local on each host of a cluster)."""
     today = utc_day(time.time() if now is None else now)
     first_kept = (today - dt.timedelta(days=1)).strftime("%Y%m%d")
-
-    def drop(target: Store, suffix: str) -> None:
-        partitions = target.query(
-            "SELECT DISTINCT partition_id FROM system.parts WHERE database = currentDatabase() "
-            "AND table = %(t)s AND active AND partition_id < %(p)s",
-            {"t": "login_failures" + suffix, "p": first_kept},
-        )
-        for (partition_id,) in partitions:
-            target.execute(f"ALTER TABLE login_failures{suffix} DROP PARTITION ID %(id)s", {"id": partition_id})
-
-    on_each_host(store, drop)
+    on_each_host(store, lambda target, suffix: drop_partitions_before(target, "login_failures" + suffix, first_kept))

@@ -2,14 +2,13 @@
 
 from pathlib import Path
 
+from storage.server import ServerStore
 from storage.store import Store, StoreError
 
 
 def open_store(clickhouse_url: str, cluster: str, data_dir: Path) -> Store:
     """A server store when a URL is given, else the embedded engine in data_dir."""
     if clickhouse_url:
-        from storage.server import ServerStore
-
         return ServerStore(clickhouse_url, cluster)
     if cluster:
         raise StoreError("TELLER_CLICKHOUSE_CLUSTER needs TELLER_CLICKHOUSE_URL (a server of the cluster)")

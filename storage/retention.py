@@ -4,9 +4,10 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-from storage.cluster import on_each_host
 from storage.dates import month_start, utc_day
+from storage.partitions import drop_partitions_before
 from storage.store import Store
+from storage.topology import on_each_host
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,7 @@ def _apply_rules(store: Store, suffix: str, policy: Policy, today: dt.date) -> d
             continue
         if rule.partition_format:
             # Whole partitions before the cutoff's partition go at once (synchronous on both engines).
-            first_kept = cutoff.strftime(rule.partition_format)
-            partitions = store.query(
-                "SELECT DISTINCT partition_id FROM system.parts WHERE database = currentDatabase() "
-                "AND table = %(t)s AND active AND partition_id < %(p)s",
-                {"t": table, "p": first_kept},
-            )
-            for (partition_id,) in partitions:
-                store.execute(f"ALTER TABLE {table} DROP PARTITION ID %(id)s", {"id": partition_id})
+            drop_partitions_before(store, table, cutoff.strftime(rule.partition_format))
         if store.query(f"SELECT count() FROM {table} WHERE {older}", params)[0][0]:
             # The boundary partition: a mutation (asynchronous on 18.16, applied in the background).
             store.execute(f"ALTER TABLE {table} DELETE WHERE {older}", params)

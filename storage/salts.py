@@ -4,9 +4,10 @@ import datetime as dt
 import secrets
 import time
 
-from storage.cluster import on_each_host
 from storage.dates import utc_day
+from storage.partitions import drop_partitions_before
 from storage.store import Store
+from storage.topology import on_each_host
 
 
 def ensure_salts(store: Store, now: float | None = None) -> dict[dt.date, bytes]:
@@ -42,16 +43,4 @@ def current_salts(store: Store, today: dt.date) -> dict[dt.date, bytes]:
 def delete_old_salts(store: Store, now: float | None = None) -> None:
     """Drop every salt older than yesterday, so no visitor hash can be recomputed after 48 hours."""
     cutoff = (utc_day(time.time() if now is None else now) - dt.timedelta(days=1)).strftime("%Y%m%d")
-
-    def drop(target: Store, suffix: str) -> None:
-        """Drop the old partitions of salts (salts_local on each host of a cluster)."""
-        partitions = target.query(
-            "SELECT DISTINCT partition_id FROM system.parts "
-            "WHERE database = currentDatabase() AND table = %(t)s AND active AND partition_id < %(cutoff)s",
-            {"t": "salts" + suffix, "cutoff": cutoff},
-        )
-        for (partition_id,) in partitions:
-            # DROP PARTITION is synchronous on both engines; ALTER ... DELETE is an asynchronous mutation on 18.16.
-            target.execute(f"ALTER TABLE salts{suffix} DROP PARTITION ID %(id)s", {"id": partition_id})
-
-    on_each_host(store, drop)
+    on_each_host(store, lambda target, suffix: drop_partitions_before(target, "salts" + suffix, cutoff))

@@ -9,7 +9,8 @@ from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as DriverError
 
 from storage.sql import substitute
-from storage.store import Row, StoreError
+from storage.store import Host, Row, StoreError
+from storage.topology import address_of, cluster_hosts, database_of, host_url
 
 # Cluster mode: an INSERT into a Distributed table returns once every shard has its rows, so a process
 # reads its own writes (a salt, a site, a flushed batch), and a failed shard fails the insert, which
@@ -37,11 +38,12 @@ class ServerStore:
 
     def __init__(self, url: str, cluster: str = "") -> None:
         self.url = url
+        self.database = database_of(url)
         self.cluster = cluster
         self._local = threading.local()
         self._clients: list[Client] = []
         self._clients_lock = threading.Lock()
-        self._hosts: list[ServerStore] | None = None
+        self._hosts: list[Host] | None = None
 
     def _client(self) -> Client:
         """This thread's client, created on first use."""
@@ -81,14 +83,15 @@ class ServerStore:
             return
         self._run(f"INSERT INTO {table} ({', '.join(columns)}) VALUES", [list(col) for col in data], columnar=True)
 
-    def hosts(self) -> list["ServerStore"]:
-        """A store per host of the cluster (system.clusters of this server), for local tables and DDL."""
-        from storage.cluster import cluster_hosts, host_url
-
+    def hosts(self) -> list[Host]:
+        """This server alone, or a store per host of its cluster (from system.clusters, looked up once)."""
+        if not self.cluster:
+            return [Host(1, self, address_of(self.url))]
         with self._clients_lock:
             hosts = self._hosts
         if hosts is None:
-            hosts = [ServerStore(host_url(self.url, h, p)) for _, h, p in cluster_hosts(self, self.cluster)]
+            urls = [(shard, host_url(self.url, h, p)) for shard, h, p in cluster_hosts(self, self.cluster)]
+            hosts = [Host(shard, ServerStore(url), address_of(url)) for shard, url in urls]
             with self._clients_lock:
                 self._hosts = hosts
         return hosts
@@ -101,4 +104,4 @@ class ServerStore:
             self._clients.clear()
             hosts, self._hosts = self._hosts or [], None
         for host in hosts:
-            host.close()
+            host.store.close()

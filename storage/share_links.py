@@ -6,8 +6,9 @@ import time
 from dataclasses import dataclass
 
 from storage.store import Store
+from storage.versioned import VersionedTable, newest
 
-_COLUMNS = ["token_hash", "site", "label", "created_by", "created_at", "revoked", "version"]
+SHARE_LINKS = VersionedTable("share_links", key="token_hash")
 
 
 @dataclass(frozen=True)
@@ -29,35 +30,39 @@ def hash_token(token: str) -> str:
 def create_share_link(store: Store, site: str, label: str, created_by: str) -> str:
     """Store a new link to site and return its token, which is not stored."""
     token = secrets.token_urlsafe(32)
-    store.insert(
-        "share_links",
-        _COLUMNS,
-        [[hash_token(token)], [site], [label], [created_by], [int(time.time())], [0], [time.time_ns()]],
+    SHARE_LINKS.insert(
+        store,
+        token_hash=hash_token(token),
+        site=site,
+        label=label,
+        created_by=created_by,
+        created_at=int(time.time()),
+        revoked=0,
     )
     return token
 
 
 def revoke_share_link(store: Store, token_hash: str) -> None:
     """Revoke a link by its hash."""
-    store.insert("share_links", _COLUMNS, [[token_hash], [""], [""], [""], [int(time.time())], [1], [time.time_ns()]])
+    SHARE_LINKS.insert(
+        store, token_hash=token_hash, site="", label="", created_by="", created_at=int(time.time()), revoked=1
+    )
 
 
 def list_share_links(store: Store, site: str) -> list[ShareLink]:
     """Live links of a site, oldest first."""
-    rows = store.query(
-        "SELECT token_hash, argMax(site, version) AS s, argMax(label, version), argMax(created_by, version), "
-        "toString(min(created_at)), argMax(revoked, version) AS r FROM share_links GROUP BY token_hash "
-        "HAVING s = %(site)s AND r = 0 ORDER BY min(created_at), token_hash",
-        {"site": site},
+    sql = SHARE_LINKS.latest(
+        "site",
+        "label",
+        "created_by",
+        "toString(min(created_at))",
+        having=f"{newest('site')} = %(site)s AND {newest('revoked')} = 0",
+        order_by="min(created_at), token_hash",
     )
-    return [ShareLink(h, s, label, by, created) for h, s, label, by, created, _ in rows]
+    return [ShareLink(h, s, label, by, created) for h, s, label, by, created in store.query(sql, {"site": site})]
 
 
 def site_of_token(store: Store, token: str) -> str | None:
     """The site a live token opens, or None."""
-    rows = store.query(
-        "SELECT argMax(site, version), argMax(revoked, version) FROM share_links WHERE token_hash = %(h)s "
-        "GROUP BY token_hash",
-        {"h": hash_token(token)},
-    )
-    return rows[0][0] if rows and not rows[0][1] else None
+    rows = store.query(SHARE_LINKS.latest("site", "revoked", where="token_hash = %(h)s"), {"h": hash_token(token)})
+    return rows[0][1] if rows and not rows[0][2] else None

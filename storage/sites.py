@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.search_params import parse_search_params
 from storage.store import Store
+from storage.versioned import VersionedTable
 
+SITES = VersionedTable("sites", key="domain")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 
 
@@ -43,19 +45,22 @@ def add_site(
     params = _stored_search_params(store, name) if search_params is None else parse_search_params(search_params)
     dnt = _stored_respect_dnt(store, name) if respect_dnt is None else respect_dnt
     site = Site(name, timezone, params, respect_dnt=dnt)
-    now = time.time()
-    store.insert(
-        "sites",
-        ["domain", "timezone", "created_at", "deleted", "version", "search_params", "respect_dnt"],
-        [[site.domain], [site.timezone], [int(now)], [0], [time.time_ns()], [site.search_params], [int(dnt)]],
+    SITES.insert(
+        store,
+        domain=site.domain,
+        timezone=site.timezone,
+        created_at=int(time.time()),
+        deleted=0,
+        search_params=site.search_params,
+        respect_dnt=int(dnt),
     )
     return site
 
 
 def _stored_search_params(store: Store, domain: str) -> str:
     """The latest search_params stored for a domain, or "" (the defaults)."""
-    rows = store.query("SELECT argMax(search_params, version) FROM sites WHERE domain = %(d)s", {"d": domain})
-    return rows[0][0] if rows and rows[0][0] is not None else ""
+    rows = store.query(SITES.latest("search_params", where="domain = %(d)s"), {"d": domain})
+    return rows[0][1] if rows and rows[0][1] is not None else ""
 
 
 def set_search_params(store: Store, domain: str, search_params: str) -> Site:
@@ -69,8 +74,8 @@ def set_search_params(store: Store, domain: str, search_params: str) -> Site:
 
 def _stored_respect_dnt(store: Store, domain: str) -> bool:
     """The latest respect_dnt stored for a domain; True for a new one."""
-    rows = store.query("SELECT count(), argMax(respect_dnt, version) FROM sites WHERE domain = %(d)s", {"d": domain})
-    return not rows or not rows[0][0] or bool(rows[0][1])
+    rows = store.query(SITES.latest("respect_dnt", where="domain = %(d)s"), {"d": domain})
+    return not rows or bool(rows[0][1])
 
 
 def set_respect_dnt(store: Store, domain: str, respect_dnt: bool) -> Site:
@@ -84,17 +89,10 @@ def set_respect_dnt(store: Store, domain: str, respect_dnt: bool) -> Site:
 
 def remove_site(store: Store, domain: str) -> None:
     """Mark a site deleted; its events stay until retention removes them."""
-    store.insert(
-        "sites",
-        ["domain", "timezone", "created_at", "deleted", "version"],
-        [[normalise_domain(domain)], [""], [int(time.time())], [1], [time.time_ns()]],
-    )
+    SITES.insert(store, domain=normalise_domain(domain), timezone="", created_at=int(time.time()), deleted=1)
 
 
 def list_sites(store: Store) -> list[Site]:
     """Every live site, newest version of each row."""
-    rows = store.query(
-        "SELECT domain, argMax(timezone, version), argMax(deleted, version), argMax(search_params, version), "
-        "argMax(respect_dnt, version) FROM sites GROUP BY domain ORDER BY domain"
-    )
+    rows = store.query(SITES.latest("timezone", "deleted", "search_params", "respect_dnt", order_by="domain"))
     return [Site(domain, tz, params, respect_dnt=bool(dnt)) for domain, tz, deleted, params, dnt in rows if not deleted]

@@ -8,7 +8,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from storage.store import Store
+from storage.versioned import VersionedTable
 
+USERS = VersionedTable("users", key="email")
 ROLES = ("admin", "viewer")
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
@@ -50,30 +52,23 @@ def check_password(password: str) -> None:
 
 def _write(store: Store, email: str, password_hash: str, role: str, deleted: bool = False) -> None:
     """Insert a new version of a user row."""
-    store.insert(
-        "users",
-        ["email", "password_hash", "role", "created_at", "deleted", "version"],
-        [[email], [password_hash], [role], [int(time.time())], [int(deleted)], [time.time_ns()]],
+    USERS.insert(
+        store, email=email, password_hash=password_hash, role=role, created_at=int(time.time()), deleted=int(deleted)
     )
 
 
 def get_user(store: Store, email: str) -> User | None:
     """The live user with this e-mail, or None."""
-    rows = store.query(
-        "SELECT argMax(role, version), argMax(password_hash, version), argMax(deleted, version) "
-        "FROM users WHERE email = %(e)s GROUP BY email",
-        {"e": email.strip().lower()},
-    )
-    if not rows or rows[0][2]:
+    address = email.strip().lower()
+    rows = store.query(USERS.latest("role", "password_hash", "deleted", where="email = %(e)s"), {"e": address})
+    if not rows or rows[0][3]:
         return None
-    return User(email.strip().lower(), rows[0][0], rows[0][1])
+    return User(address, rows[0][1], rows[0][2])
 
 
 def list_users(store: Store) -> list[User]:
     """Every live user, by e-mail."""
-    rows = store.query(
-        "SELECT email, argMax(role, version), argMax(deleted, version) FROM users GROUP BY email ORDER BY email"
-    )
+    rows = store.query(USERS.latest("role", "deleted", order_by="email"))
     return [User(email, role) for email, role, deleted in rows if not deleted]
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from storage.opening import open_store
 from storage.store import DataDirInUse, Store, StoreError
 from teller.settings import Settings
 
@@ -41,6 +40,8 @@ def fail(message: str) -> None:
 @contextmanager
 def opened_store(migrated: bool = True, cluster: str | None = None) -> Iterator[Store]:
     """Open the configured store (migrated), turning engine errors into one-line messages."""
+    from storage.opening import open_store
+
     settings = Settings()
     if cluster:
         settings = settings.model_copy(update={"clickhouse_cluster": cluster})
@@ -132,13 +133,11 @@ def migrate_command(
     ] = None,
 ) -> None:
     """Apply pending schema migrations (running it again does nothing)."""
-    from storage.cluster import migrate_cluster
-    from storage.migrations import migrate
-    from storage.server import ServerStore
+    from storage.migrations import migrate, migrate_cluster
 
     with opened_store(migrated=False, cluster=cluster) as store:
         try:
-            if isinstance(store, ServerStore) and store.cluster:
+            if store.cluster:
                 applied = migrate_cluster(store, every_host=True)
                 typer.echo(f"cluster {store.cluster}: {len(store.hosts())} hosts")
             else:

@@ -54,7 +54,7 @@ def test_a_plain_install_carries_schemas_and_assets(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     probe = (
-        "from storage.migrations import available_migrations, SCHEMAS_DIR;"
+        "from storage.migration_files import available_migrations, SCHEMAS_DIR;"
         "import collector, dashboard, teller, pathlib;"
         f"assert str(SCHEMAS_DIR).startswith({str(target)!r}), SCHEMAS_DIR;"
         "print(len(available_migrations()));"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import orjson
 
+from storage.dir_lock import lock_dir
+
 log = logging.getLogger("teller.spool")
 
 FSYNC_POLICIES = ("never", "interval", "always")
@@ -30,21 +32,10 @@ def claim_spool_dir(base: Path) -> tuple[Path, int]:
 
     A restarted process claims a directory a dead one left behind and replays its segments.
     """
-    import fcntl
-
-    base.mkdir(parents=True, exist_ok=True)
     number = 0
-    while True:
-        directory = base / str(number)
-        directory.mkdir(exist_ok=True)
-        fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            number += 1
-            continue
-        return directory, fd
+    while (fd := lock_dir(base / str(number), "lock")) is None:
+        number += 1
+    return base / str(number), fd
 
 
 class Spool:

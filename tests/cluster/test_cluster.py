@@ -251,7 +251,7 @@ def test_two_collectors_on_two_shards_match_a_single_node(
                 assert found[0] == found[1], (name, phase, found[0], found[1])
         assert answers["totals (open)"]["single"] == answers["totals (closed)"]["single"]
 
-        hosts = cluster_store.hosts()
+        hosts = [host.store for host in cluster_store.hosts()]
         split = {t: [_count(h, f"SELECT count() FROM {t}_local") for h in hosts] for t in ("events", "visits", "sites")}
         rollup_rows = [_count(h, "SELECT count() FROM dimension_hourly_local") for h in hosts]
         assert all(split["events"]) and all(split["visits"]) and all(rollup_rows)
@@ -311,7 +311,7 @@ def test_visits_across_midnight_join_hashes_on_both_shards(
             found[name] = (opened, [harness.results(body) for body in bodies])
             if name == "cluster":
                 crossing = 0
-                for host in store.hosts():  # type: ignore[attr-defined]
+                for host in [h.store for h in store.hosts()]:
                     own = {row[0] for row in host.query("SELECT DISTINCT visitor_id FROM events_local")}
                     previous = host.query("SELECT previous_visitor_id FROM events_local WHERE previous_visitor_id != 0")
                     crossing += sum(1 for (hash_,) in previous if hash_ not in own)
@@ -352,7 +352,7 @@ def test_retention_salts_and_login_failures_expire_on_every_shard(cluster_urls: 
         drop_old_failures(store, now)
         assert _count(store, "SELECT count() FROM login_failures") == 1
         assert removed["events"] == 100
-        for host in store.hosts():
+        for host in [h.store for h in store.hosts()]:
             assert _count(host, "SELECT count() FROM events_local") > 0  # recent rows on both shards
             assert _count(host, f"SELECT count() FROM events_local WHERE ts < toDateTime({int(now) - 86400})") == 0
         assert sorted(row[0] for row in store.query("SELECT DISTINCT toString(day) FROM salts")) == [

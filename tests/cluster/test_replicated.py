@@ -62,7 +62,7 @@ def replicated(clickhouse_server: ThrowawayClickHouse) -> Iterator[tuple[list[Th
 
 def _local_counts(store: ServerStore, table: str) -> list[int]:
     """Rows of table_local on each host, in shard and replica order."""
-    return [int(host.query(f"SELECT count() FROM {table}_local")[0][0]) for host in store.hosts()]
+    return [int(host.store.query(f"SELECT count() FROM {table}_local")[0][0]) for host in store.hosts()]
 
 
 def test_replicated_shards_answer_with_one_replica_of_each_shard_down(
@@ -76,7 +76,7 @@ def test_replicated_shards_answer_with_one_replica_of_each_shard_down(
         engines = {
             row[0]
             for host in store.hosts()
-            for row in host.query(
+            for row in host.store.query(
                 "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name LIKE '%\\_local'"
             )
         }

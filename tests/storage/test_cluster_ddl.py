@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-from storage.cluster import cluster_ddl, created_tables, database_of, host_url, sharding_key
-from storage.migrations import available_migrations
+from storage.cluster_ddl import cluster_ddl, created_tables, sharding_key
+from storage.migration_files import available_migrations
+from storage.topology import database_of, host_url
 
 MIGRATIONS = available_migrations()
 TABLES = created_tables(MIGRATIONS)
