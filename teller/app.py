@@ -6,20 +6,22 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from collector.ingest import geo
+from collector.ingest.batcher import Batcher
 from collector.ingest.client_ip import TrustedProxies
 from collector.ingest.client_prefix_middleware import ClientPrefixMiddleware
 from collector.ingest.event import EVENT_COLUMNS
 from collector.ingest.fast_path import IngestFastPath
+from collector.ingest.openapi import ingest_paths
 from collector.ingest.rate_limit import PrefixRateLimiter
-from collector.ingest.routes import build_router
-from collector.ingest.search_buffer import SearchBuffer
+from collector.ingest.search_sink import SearchSumSink
 from collector.ingest.service import IngestService
 from collector.ingest.spool import Spool, claim_spool_dir
-from collector.ingest.spooled_buffer import SpooledBuffer
+from collector.ingest.spooled_sink import SpooledSink
 from collector.ingest.state import SharedState
 from collector.snippet import build_snippet_router
 from dashboard.auth import ApiKeyAuth
@@ -47,7 +49,7 @@ def _retention_run(store: Store, policy: Policy) -> dict[str, int]:
 
 
 class Teller:
-    """Everything one serving process owns: the store, shared state, buffers, ingest service and job table."""
+    """Everything one serving process owns: the store, shared state, batchers, ingest service and job table."""
 
     def __init__(self, settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time):
         self.settings = settings
@@ -57,10 +59,10 @@ class Teller:
         self.state = SharedState(self.store, clock)
         spool_dir, self._spool_lock = claim_spool_dir(settings.spool_dir or settings.data_dir / "spool")
         spool = Spool(spool_dir, settings.spool_max_bytes, settings.spool_fsync)
-        self.buffer = SpooledBuffer(
-            self.store, "events", EVENT_COLUMNS, spool, settings.flush_rows, settings.flush_interval
+        self.buffer = Batcher(
+            SpooledSink(self.store, "events", EVENT_COLUMNS, spool), settings.flush_rows, settings.flush_interval
         )
-        self.searches = SearchBuffer(self.store, settings.flush_rows, settings.search_flush_interval)
+        self.searches = Batcher(SearchSumSink(self.store), settings.flush_rows, settings.search_flush_interval)
         limiter = PrefixRateLimiter(settings.rate_limit, settings.rate_limit_burst)
         self.ingest = IngestService(self.state, self.buffer, clock, self.searches, limiter)
         # With several workers each publishes its counters so that /metrics can sum them.
@@ -76,7 +78,7 @@ class Teller:
         self.jobs = Jobs(jobs)
 
     def start(self) -> None:
-        """Migrate, register configured sites, load shared state and start the buffers and the job table."""
+        """Migrate, register configured sites, load shared state and start the batchers and the job table."""
         if self.settings.workers <= 1:
             # With several workers `teller serve` migrates once before starting them.
             migrate(self.store)
@@ -101,6 +103,19 @@ class Teller:
         os.close(self._spool_lock)
 
 
+def _with_ingest_paths(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """app.openapi with the ingest POSTs added: the fast path answers them, so no route describes them."""
+    framework_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = framework_schema()
+            app.openapi_schema = {**schema, "paths": {**ingest_paths(), **schema.get("paths", {})}}
+        return app.openapi_schema
+
+    return openapi
+
+
 def create_app(settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time) -> FastAPI:
     """Build the application; the store is opened from settings unless one is given."""
     teller = Teller(settings, store, clock)
@@ -115,7 +130,7 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
 
     app = FastAPI(title="Teller", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.teller = teller
-    app.include_router(build_router(teller.ingest, settings.max_body_bytes, settings.max_batch_events))
+    app.openapi = _with_ingest_paths(app)  # type: ignore[method-assign]
     app.include_router(build_snippet_router())
     app.state.api_key_auth = ApiKeyAuth(teller.store, max_age=30.0)
     app.include_router(

@@ -27,8 +27,8 @@ def snapshot(teller: Any) -> dict[str, Any]:
         "flush_seconds": buffer.flush_seconds + searches.flush_seconds,
         "rows_written": buffer.written,
         "clickhouse_errors": buffer.failed_flushes + searches.failed_flushes,
-        "spool_bytes": buffer.spool.bytes,
-        "spool_segments": buffer.backlog_segments,
+        "spool_bytes": buffer.sink.spool.bytes,
+        "spool_segments": buffer.sink.backlog_segments,
     }
 
 

@@ -1,5 +1,6 @@
-"""OpenAPI descriptions of the ingest bodies (the handlers read raw bytes, so FastAPI cannot infer them)."""
+"""OpenAPI description of the ingest POSTs, which the ASGI fast path answers outside FastAPI's router."""
 
+import copy
 from typing import Any
 
 _STRING_OR_NULL = {"anyOf": [{"type": "string"}, {"type": "null"}]}
@@ -37,7 +38,7 @@ _ERROR = {"application/json": {"schema": {"type": "object", "properties": {"erro
 
 
 def body(schema: dict[str, Any]) -> dict[str, Any]:
-    """An openapi_extra requestBody accepting schema as JSON or text/plain (the trackers' content type)."""
+    """An operation's requestBody accepting schema as JSON or text/plain (the trackers' content type)."""
     return {
         "requestBody": {
             "required": True,
@@ -55,3 +56,18 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     429: {"description": "Too many requests from this network", "content": _ERROR},
     503: {"description": "Overloaded; retry after Retry-After seconds", "content": _ERROR},
 }
+
+
+def _post(summary: str, operation_id: str, request_body: dict[str, Any]) -> dict[str, Any]:
+    """One POST operation, copied so that a caller editing the schema cannot change the shared dictionaries."""
+    responses = {str(status): response for status, response in RESPONSES.items()}
+    operation = {"summary": summary, "operationId": operation_id, **request_body, "responses": responses}
+    return {"post": copy.deepcopy(operation)}
+
+
+def ingest_paths() -> dict[str, Any]:
+    """The `paths` entries of POST /api/event and POST /api/events, to merge into the app's schema."""
+    return {
+        "/api/event": _post("Record one event (Plausible tracker format)", "record_event_api_event_post", EVENT_BODY),
+        "/api/events": _post("Record a batch of events (a JSON array)", "record_events_api_events_post", BATCH_BODY),
+    }

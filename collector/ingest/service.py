@@ -5,11 +5,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from collector.ingest.buffer import BufferFull, WriteBuffer
+from collector.ingest.batcher import Batcher, BufferFull
 from collector.ingest.pipeline import Context, Dropped, run_pipeline
 from collector.ingest.rate_limit import PrefixRateLimiter
 from collector.ingest.request import EventRequest
-from collector.ingest.search_buffer import SearchBuffer
+from collector.ingest.search_sink import search_row
 from collector.ingest.search_terms import Search
 from collector.ingest.state import SharedState
 
@@ -23,14 +23,14 @@ class Outcome:
 
 
 class IngestService:
-    """The pipeline plus the write buffer, with counters for the metrics endpoint."""
+    """The pipeline plus the batchers of events and search counts, with counters for the metrics endpoint."""
 
     def __init__(
         self,
         state: SharedState,
-        buffer: WriteBuffer,
+        buffer: Batcher,
         clock: Callable[[], float] = time.time,
-        searches: SearchBuffer | None = None,
+        searches: Batcher | None = None,
         limiter: PrefixRateLimiter | None = None,
     ) -> None:
         self.state = state
@@ -76,10 +76,11 @@ class IngestService:
                 outcome.buffered += 1
         if rows:
             # One spool write for the whole request: the largest per-event cost on the batch endpoint.
-            self.buffer.extend(rows)
+            self.buffer.add(rows)
         for site, search, with_event in searches:
             try:
-                self.searches.add(site, self.state.sites[site].timezone, now, search)  # type: ignore[union-attr]
+                row = search_row(site, self.state.sites[site].timezone, now, search)
+                self.searches.add((row,))  # type: ignore[union-attr]
             except BufferFull:
                 if not with_event:
                     raise

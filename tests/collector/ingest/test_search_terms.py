@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from collector.ingest.search_buffer import SEARCH_COLUMNS, SearchBuffer, local_day
+from collector.ingest.batcher import Batcher, BufferFull
+from collector.ingest.search_sink import SEARCH_COLUMNS, SearchSumSink, local_day, search_row
 from collector.ingest.search_terms import (
     MAX_TERM,
     Search,
@@ -19,6 +20,7 @@ from collector.ingest.search_terms import (
     term_in_query,
 )
 from storage.search_params import DEFAULT_SEARCH_PARAMS, parse_search_params, search_names
+from storage.store import StoreError
 
 DEFAULTS = search_names("")
 
@@ -213,25 +215,28 @@ def test_clean_props() -> None:
 
 
 class _FakeStore:
-    """Records inserts."""
+    """Records inserts, and refuses them while `down` is set."""
 
     engine = "fake"
 
     def __init__(self) -> None:
         self.inserts: list[tuple[str, list[str], list[list[Any]]]] = []
+        self.down = False
 
     def insert(self, table: str, columns: list[str], data: Any) -> None:
+        if self.down:
+            raise StoreError("connection refused")
         self.inserts.append((table, list(columns), [list(column) for column in data]))
 
 
-def test_search_buffer_sums_per_site_day_and_term() -> None:
+def test_search_sums_per_site_day_and_term() -> None:
     store = _FakeStore()
-    buffer = SearchBuffer(store, flush_rows=100, flush_interval=3600)  # type: ignore[arg-type]
+    buffer = Batcher(SearchSumSink(store), flush_rows=100, flush_interval=3600)  # type: ignore[arg-type]
     noon = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC).timestamp()
-    buffer.add("a.no", "UTC", noon, Search("tyttebær", 1, 0))
-    buffer.add("a.no", "UTC", noon + 60, Search("tyttebær", 1, 1))
-    buffer.add("a.no", "UTC", noon, Search("blåbær", 0, 1))
-    buffer.add("a.no", "Pacific/Auckland", noon, Search("tyttebær", 1, 0))  # already the 21st there
+    buffer.add([search_row("a.no", "UTC", noon, Search("tyttebær", 1, 0))])
+    buffer.add([search_row("a.no", "UTC", noon + 60, Search("tyttebær", 1, 1))])
+    buffer.add([search_row("a.no", "UTC", noon, Search("blåbær", 0, 1))])
+    buffer.add([search_row("a.no", "Pacific/Auckland", noon, Search("tyttebær", 1, 0))])  # already the 21st there
     assert len(buffer) == 3
     assert buffer.flush() == 3
     table, columns, data = store.inserts[0]
@@ -243,6 +248,21 @@ def test_search_buffer_sums_per_site_day_and_term() -> None:
         ("a.no", dt.date(2026, 11, 21), "tyttebær", 1, 0),
     ]
     assert len(buffer) == 0 and buffer.flush() == 0
+
+
+def test_search_sums_take_all_or_none_and_survive_a_failed_write() -> None:
+    store = _FakeStore()
+    buffer = Batcher(SearchSumSink(store), flush_rows=2, flush_interval=3600, max_rows=2)  # type: ignore[arg-type]
+    day = dt.date(2026, 11, 20)
+    buffer.add([("a.no", day, "x", 1, 0), ("a.no", day, "y", 1, 0)])
+    with pytest.raises(BufferFull):
+        buffer.add([("a.no", day, "x", 1, 0), ("a.no", day, "z", 1, 0)])  # z would be a third key: neither counts
+    buffer.add([("a.no", day, "x", 1, 1)])  # a key already held is always counted
+    store.down = True
+    assert buffer.flush() == 0 and buffer.failed_flushes == 1 and len(buffer) == 2
+    store.down = False
+    assert buffer.flush() == 2 and buffer.written == 2
+    assert sorted(zip(*store.inserts[-1][2], strict=True)) == [("a.no", day, "x", 2, 1), ("a.no", day, "y", 1, 0)]
 
 
 def test_local_day() -> None:

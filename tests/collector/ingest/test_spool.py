@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from collector.ingest.buffer import BufferFull
+from collector.ingest.batcher import Batcher, BufferFull
 from collector.ingest.event import EVENT_COLUMNS, Event
 from collector.ingest.spool import Spool, claim_spool_dir
-from collector.ingest.spooled_buffer import SpooledBuffer
+from collector.ingest.spooled_sink import SpooledSink
 from storage.store import Store, StoreError
 
 
@@ -85,34 +85,39 @@ def test_processes_claim_separate_directories(tmp_path: Path) -> None:
 
 def test_outage_keeps_order_and_counts_exactly(store: Store, tmp_path: Path) -> None:
     flaky = FailingStore(store)
-    buffer = SpooledBuffer(flaky, "events", EVENT_COLUMNS, Spool(tmp_path), flush_rows=100, flush_interval=3600)
+    sink = SpooledSink(flaky, "events", EVENT_COLUMNS, Spool(tmp_path))
+    buffer = Batcher(sink, flush_rows=100, flush_interval=3600)
     for index in range(50):
-        buffer.append(_row(index))
+        buffer.add([_row(index)])
     assert buffer.flush() == 50
     flaky.down = True
     for batch in range(3):
         for index in range(batch * 100 + 100, batch * 100 + 200):
-            buffer.append(_row(index))
+            buffer.add([_row(index)])
         assert buffer.flush() == 0
-    assert buffer.backlog_segments == 3 and len(buffer.rows) == 0  # memory holds nothing of the backlog
+    assert sink.backlog_segments == 3 and len(sink.rows) == 0  # memory holds nothing of the backlog
+    assert all(rows is None for _, rows in sink._backlog)
+    assert buffer.failed_flushes == 3 and buffer.written == 50
     flaky.down = False
     assert buffer.flush() == 300
-    assert buffer.backlog_segments == 0 and list(tmp_path.glob("*.sealed")) == []
+    assert sink.backlog_segments == 0 and list(tmp_path.glob("*.sealed")) == []
+    assert buffer.written == 350
     assert store.query("SELECT count(), uniqExact(visitor_id) FROM events") == [(350, 350)]
 
 
 def test_restart_replays_what_a_crash_left(store: Store, tmp_path: Path) -> None:
     crashed = Spool(tmp_path)
     crashed.append([_row(i) for i in range(20)])  # acknowledged, never flushed: the process died
-    buffer = SpooledBuffer(store, "events", EVENT_COLUMNS, Spool(tmp_path), flush_rows=100, flush_interval=3600)
-    assert buffer.backlog_segments == 1
+    sink = SpooledSink(store, "events", EVENT_COLUMNS, Spool(tmp_path))
+    buffer = Batcher(sink, flush_rows=100, flush_interval=3600)
+    assert sink.backlog_segments == 1
     assert buffer.flush() == 20
     assert store.query("SELECT count() FROM events") == [(20,)]
 
 
 def test_full_buffer_refuses_with_buffer_full(store: Store, tmp_path: Path) -> None:
-    buffer = SpooledBuffer(store, "events", EVENT_COLUMNS, Spool(tmp_path, max_bytes=1 << 20), flush_rows=10)
+    buffer = Batcher(SpooledSink(store, "events", EVENT_COLUMNS, Spool(tmp_path, max_bytes=1 << 20)), flush_rows=10)
     big = Event(site="s", ts=1, name="x", pathname="/" + "a" * 300_000).row()
     with pytest.raises(BufferFull):
         for _ in range(10):
-            buffer.append(big)
+            buffer.add([big])

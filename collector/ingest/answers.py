@@ -1,7 +1,7 @@
-"""HTTP endpoints of the ingest path: POST /api/event (tracker) and POST /api/events (batches).
+"""Answers of the ingest endpoints, built from plain values (Facts, the raw body) for the ASGI fast path.
 
-The answers are built from plain values (Facts, the raw body) so that the ASGI fast path in
-fast_path.py and these FastAPI routes give byte-identical responses.
+POST /api/event takes one tracker event, POST /api/events a JSON array of them; OPTIONS on either is
+the browsers' CORS preflight.
 """
 
 from collections.abc import Iterable
@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
 
-from collector.ingest.buffer import BufferFull
-from collector.ingest.openapi import BATCH_BODY, EVENT_BODY, RESPONSES
+from collector.ingest.batcher import BufferFull
 from collector.ingest.request import RequestError, decode_json, parse_event
 from collector.ingest.service import IngestService
 
@@ -44,7 +42,7 @@ class Facts:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """Status, body, media type and extra headers of an ingest response."""
+    """Status, body, media type ("" for none) and extra headers of an ingest response."""
 
     status: int
     body: bytes
@@ -75,21 +73,6 @@ def check_declared_length(facts: Facts, limit: int) -> None:
         raise BodyTooLarge
 
 
-async def read_limited_body(request: Request, limit: int) -> bytes:
-    """Read the body, refusing early (from Content-Length) or mid-stream once it passes limit bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def error_answer(status: int, message: str, headers: dict[str, str] | None = None) -> Answer:
     """A JSON error body {"error": message} with CORS headers."""
     return Answer(status, orjson.dumps({"error": message}), "application/json", {**CORS_HEADERS, **(headers or {})})
@@ -111,6 +94,9 @@ def batch_limit(max_body_bytes: int, max_batch_events: int) -> int:
 
 
 RATE_LIMITED = error_answer(429, "too many requests from this network, slow down", {"Retry-After": "1"})
+PREFLIGHT = Answer(204, b"", "", PREFLIGHT_HEADERS)
+# The body and media type FastAPI gives a 405, without CORS headers: no browser is allowed these methods.
+METHOD_NOT_ALLOWED = Answer(405, b'{"detail":"Method Not Allowed"}', "application/json", {"Allow": "POST, OPTIONS"})
 
 
 def answer_event(service: IngestService, raw: bytes, facts: Facts) -> Answer:
@@ -156,50 +142,3 @@ def answer_batch(service: IngestService, raw: bytes, facts: Facts, max_batch_eve
         dropped[reason] = dropped.get(reason, 0) + 1
     body = {"accepted": outcome.buffered, "dropped": dropped, "errors": errors}
     return Answer(202, orjson.dumps(body), "application/json")
-
-
-def _response(answer: Answer) -> Response:
-    """An Answer as a Starlette response."""
-    return Response(answer.body, status_code=answer.status, media_type=answer.media_type, headers=answer.headers)
-
-
-def build_router(service: IngestService, max_body_bytes: int, max_batch_events: int) -> APIRouter:
-    """Routes bound to one ingest service (the fast path answers the POSTs first when it is installed)."""
-    router = APIRouter()
-
-    @router.options("/api/event", include_in_schema=False)
-    @router.options("/api/events", include_in_schema=False)
-    async def preflight() -> Response:
-        return Response(status_code=204, headers=PREFLIGHT_HEADERS)
-
-    @router.post(
-        "/api/event",
-        status_code=202,
-        summary="Record one event (Plausible tracker format)",
-        responses=RESPONSES,
-        openapi_extra=EVENT_BODY,
-    )
-    async def record_event(request: Request) -> Response:
-        facts = request_facts(request.scope.get("client"), request.scope["headers"])
-        try:
-            raw = await read_limited_body(request, max_body_bytes)
-        except BodyTooLarge:
-            return _response(event_too_large(max_body_bytes))
-        return _response(answer_event(service, raw, facts))
-
-    @router.post(
-        "/api/events",
-        status_code=202,
-        summary="Record a batch of events (a JSON array)",
-        responses=RESPONSES,
-        openapi_extra=BATCH_BODY,
-    )
-    async def record_events(request: Request) -> Response:
-        facts = request_facts(request.scope.get("client"), request.scope["headers"])
-        try:
-            raw = await read_limited_body(request, batch_limit(max_body_bytes, max_batch_events))
-        except BodyTooLarge:
-            return _response(batch_too_large(max_body_bytes, max_batch_events))
-        return _response(answer_batch(service, raw, facts, max_batch_events))
-
-    return router
