@@ -128,9 +128,8 @@ def test_packages_import_one_way() -> None:
             and target not in MAY_IMPORT[source]
         }
     )
-    assert not wrong, "imports against the layering (teller > collector, dashboard > storage > schemas):\n" + "\n".join(
-        wrong
-    )
+    layers = "teller > collector, dashboard > storage > schemas"
+    assert not wrong, f"imports against the layering ({layers}):\n" + "\n".join(wrong)
 
 
 def test_no_module_imports_itself_through_a_cycle() -> None:
