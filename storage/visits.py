@@ -29,6 +29,12 @@ HOURLY_DIMENSIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+# A visit's visitor and event count; visits stored before schemas/0011 have neither: each counts as its
+# own visitor, its events as its pageviews and interactive custom events.
+VISITOR_KEY = "if(visitor_id = 0, visit_id, visitor_id)"
+EVENT_COUNT = "if(events = 0, pageviews + custom_events, events)"
+
+
 def deduplicated_visits(where: str) -> str:
     """SELECT of stored visits matching where, one row per visit_id (concurrent runs may repeat rows)."""
     columns = ", ".join(f"any({c}) AS {c}" for c in VISIT_COLUMNS if c not in ("site", "visit_id"))
@@ -55,10 +61,12 @@ def recount_hours(store: Store, since: int) -> None:
     source = deduplicated_visits("start_ts >= toDateTime(%(since)s)")
     store.execute(
         f"""
-        INSERT INTO visit_hourly (site, dimension, hour, value, visits, bounces, pageviews, duration_ms)
+        INSERT INTO visit_hourly
+            (site, dimension, hour, value, visits, bounces, pageviews, duration_ms, visitors, events)
         SELECT site, tupleElement(pair, 1) AS dimension, toStartOfHour(start_ts) AS hour,
             tupleElement(pair, 2) AS value, count() AS visits, sum(bounce) AS bounces,
-            sum(pageviews) AS pageviews, sum(duration_ms) AS duration_ms
+            sum(pageviews) AS pageview_sum, sum(duration_ms) AS duration_sum,
+            uniqCombinedState({VISITOR_KEY}) AS visitors, sum({EVENT_COUNT}) AS event_sum
         FROM ({source})
         ARRAY JOIN [{pairs}] AS pair
         GROUP BY site, dimension, hour, value
@@ -69,10 +77,12 @@ def recount_hours(store: Store, since: int) -> None:
     daily = deduplicated_visits("start_ts >= toDateTime(%(since)s)")
     store.execute(
         f"""
-        INSERT INTO visit_daily (site, dimension, day, value, visits, bounces, pageviews, duration_ms)
+        INSERT INTO visit_daily
+            (site, dimension, day, value, visits, bounces, pageviews, duration_ms, visitors, events)
         SELECT site, tupleElement(pair, 1) AS dimension, toDate(start_ts, 'UTC') AS day,
             tupleElement(pair, 2) AS value, count() AS visits, sum(bounce) AS bounces,
-            sum(pageviews) AS pageviews, sum(duration_ms) AS duration_ms
+            sum(pageviews) AS pageview_sum, sum(duration_ms) AS duration_sum,
+            uniqCombinedState({VISITOR_KEY}) AS visitors, sum({EVENT_COUNT}) AS event_sum
         FROM ({daily})
         ARRAY JOIN [{pairs}] AS pair
         GROUP BY site, dimension, day, value
