@@ -69,9 +69,9 @@ def build_sessions_sql(query: StatsQuery, part: Part, ordered: bool = True) -> t
     grouped = " GROUP BY " + ", ".join(dims) if dims else ""
     if all(METRICS[m].kind == VISIT for m in part.metrics):
         # One row per (group, visit) first: a visit counts once in each group it has a matching event in.
+        per_visit = "visit_id, any(v_bounce) AS b, any(v_duration) AS du, any(v_pageviews) AS pv, any(v_events) AS ev, "
         inner = (
-            f"SELECT {', '.join(_dimension_selects(part.dimensions, 'start_ts', params))}, visit_id, "
-            "any(v_bounce) AS b, any(v_duration) AS du, any(v_pageviews) AS pv, any(v_events) AS ev, "
+            f"SELECT {', '.join([*_dimension_selects(part.dimensions, 'start_ts', params), per_visit])}"
             "any(visitor_id) AS vis "
             f"FROM ({source}) WHERE start_ts >= toDateTime(%(start)s) AND start_ts < toDateTime(%(end)s) "
             f"AND {condition} GROUP BY {', '.join([*dims, 'visit_id'])}"

@@ -120,7 +120,8 @@ def session_events_sql(site_filter: str) -> str:
     """Every event of [%(since)s, %(until)s) with its visit's entry attributes and measures, one row each.
 
     The visit is the event's piece of the day: unlike visits_sql(), a visit running across UTC midnight is
-    two visits here (as in Plausible, whose visitor hash also changes at midnight). Event columns are named
+    two visits here (as in Plausible, whose visitor hash also changes at midnight). ALL, not ANY: on current
+    releases ANY INNER JOIN keeps one row per key of the left side too. Event columns are named
     as in events (the event's host is event_hostname); visit columns as in visits, measures as v_*.
     """
     extra = tuple(SESSION_EVENT_FIELDS.values())
@@ -136,7 +137,7 @@ def session_events_sql(site_filter: str) -> str:
             )
             ARRAY JOIN evs AS e, pieces AS piece
         ) AS event_rows
-        ANY INNER JOIN (
+        ALL INNER JOIN (
             SELECT site, vid, piece, cityHash64(site, vid, seg_start) AS visit_id, toDateTime(seg_start) AS start_ts,
                 seg_entry AS entry_page, seg_exit AS exit_page, seg_exit_host AS exit_hostname, {attributes},
                 toUInt8(seg_pageviews = 1 AND seg_custom = 0) AS v_bounce,
