@@ -186,7 +186,7 @@ def test_event_and_visit_metrics_in_one_query(harness: Harness) -> None:
             "dimensions": ["visit:browser"],
         }
     )
-    assert rows == [("Firefox", 1, 2, 1, 0), ("Mobile Safari", 1, 2, 2, 50)]
+    assert rows == [("Firefox", 1, 2, 1, 0), ("Safari", 1, 2, 2, 50)]
 
 
 def test_visit_metrics_reject_event_dimensions(harness: Harness) -> None:

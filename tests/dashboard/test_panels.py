@@ -87,9 +87,9 @@ EXPECTED = {
     "referrers": [("facebook.com", 1), ("www.google.com", 1)],
     "campaigns": [("winter", 1)],
     "utm_sources": [("newsletter", 1)],
-    "browsers": [("Firefox", 2), ("Chrome", 1), ("Mobile Safari", 1)],
-    "os": [("Linux", 2), ("Windows", 1), ("iOS", 1)],
-    "devices": [("desktop", 3), ("mobile", 1)],
+    "browsers": [("Firefox", 2), ("Chrome", 1), ("Safari", 1)],
+    "os": [("GNU/Linux", 2), ("Windows", 1), ("iOS", 1)],
+    "devices": [("Desktop", 3), ("Mobile", 1)],
     "countries": [("NO", 2), ("DE", 1), ("US", 1)],
 }
 
