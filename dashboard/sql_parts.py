@@ -3,22 +3,28 @@
 from typing import Any
 
 from dashboard.definitions import DIMENSIONS
-from dashboard.query import Filter, StatsQuery
+from dashboard.filters import FilterTree, filters_sql
+from dashboard.query import StatsQuery
+from dashboard.registry import dimension
 
 
-def filter_sql(index: int, condition: Filter, params: dict[str, Any]) -> str:
-    """SQL for one filter, its values bound as parameters."""
-    column = DIMENSIONS[condition.dimension]
-    name = f"f{index}"
-    if condition.operator == "contains":
-        parts = []
-        for position, value in enumerate(condition.values):
-            params[f"{name}_{position}"] = value
-            parts.append(f"positionCaseInsensitiveUTF8({column}, %({name}_{position})s) > 0")
-        return "(" + " OR ".join(parts) + ")"
-    params[name] = condition.values
-    operator = "IN" if condition.operator == "is" else "NOT IN"
-    return f"{column} {operator} %({name})s"
+def _column(name: str) -> str:
+    """SQL of a dimension on events and visit rows, which name their columns alike."""
+    if name in DIMENSIONS:
+        return DIMENSIONS[name]
+    declared = dimension(name)
+    expression = declared and (declared.on_visits or declared.on_events)
+    if not expression:
+        raise ValueError(f"{name} has no column on these rows")
+    return expression
+
+
+def filter_sql(index: int, condition: FilterTree, params: dict[str, Any]) -> str:
+    """SQL for one top-level filter (a leaf or an and/or/not tree), its values bound as parameters.
+
+    The index is kept for existing callers; parameter names are picked unused by dashboard/filters.py.
+    """
+    return filters_sql((condition,), _column, params)
 
 
 def order_sql(query: StatsQuery) -> str:

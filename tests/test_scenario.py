@@ -102,7 +102,7 @@ def test_filters_and_time_buckets(harness: Harness) -> None:
             "site_id": SITE,
             "metrics": ["pageviews"],
             "date_range": DAY,
-            "filters": [["contains", "event:page", ["BLOG"]]],
+            "filters": [["contains", "event:page", ["BLOG"], {"case_sensitive": False}]],
         }
     )
     assert blog == [(1,)]
