@@ -120,9 +120,9 @@ def panel_metrics(panel: Panel, view: View) -> tuple[tuple[str, ...], str]:
     if panel.dimension == "event:page":
         return ("visitors", "pageviews"), ""
     if panel.dimension == "visit:entry_page":
-        return ("visitors", "visits", "bounce_rate"), ""
+        return ("visits", "bounce_rate"), ""
     if panel.dimension == "visit:exit_page":
-        return ("visitors", "visits"), ""
+        return ("visits",), ""
     return ("visitors",), ""
 
 
@@ -168,7 +168,7 @@ def run_panel(store: Store, panel: Panel, view: View, limit: int = 9, search_min
     rows = run_body(store, view, body, search_min_count)
     for row in rows:
         value = row["dimensions"][0]
-        if panel.hide_empty and value in ("", DIMENSIONS[panel.dimension].empty):
+        if panel.hide_empty and value == "":
             continue
         result.rows.append((value, row["metrics"]))
     result.rows = result.rows[:limit]

@@ -128,6 +128,14 @@ def column_on_visits(name: str) -> str:
     return declared.on_visits
 
 
+def rollup_value(name: str) -> str:
+    """SQL of a dimension's shown value over a rollup row's `value` column."""
+    declared = dimension(name)
+    if declared is None:
+        raise ValueError(f"unknown dimension {name}")
+    return declared.on_rollup
+
+
 def column_on_sessions(name: str, params: dict[str, Any]) -> str:
     """SQL of a dimension over sessionised event rows: event attributes of the event, visit ones of its visit."""
     declared = dimension(name)

@@ -11,6 +11,9 @@ of a visit that came from Google all count under Google.
 
 from dataclasses import dataclass
 
+from storage.channels import channel_sql
+from storage.value_names import browser_sql, device_sql, os_sql, referrer_sql, screen_sql, source_sql
+
 EVENT = "event"
 VISIT = "visit"
 TIME = "time"
@@ -37,6 +40,8 @@ class Dimension:
     # (dimension_hourly/...); None: no rollup holds it.
     visit_rollup: str | None = None
     event_rollup: str | None = None
+    # SQL of the shown value over a rollup row's `value` column (stored names renamed, as on the other rows).
+    on_rollup: str = "value"
     # Shown for an empty value.
     empty: str = NOT_SET
     # Values are matched case-insensitively by default (Plausible's default is case-sensitive; this only
@@ -48,10 +53,11 @@ def _event(name: str, label: str, sql: str, rollup: bool = False) -> Dimension:
     return Dimension(f"event:{name}", EVENT, label, sql, None, event_rollup=f"event:{name}" if rollup else None)
 
 
-def _visit(name: str, label: str, sql: str, rollup: bool = True, empty: str = NOT_SET) -> Dimension:
-    return Dimension(
-        f"visit:{name}", VISIT, label, sql, sql, visit_rollup=f"visit:{name}" if rollup else None, empty=empty
-    )
+def _visit(
+    name: str, label: str, sql: str, rollup: bool = True, empty: str = NOT_SET, on_rollup: str = "value"
+) -> Dimension:
+    visit_rollup = f"visit:{name}" if rollup else None
+    return Dimension(f"visit:{name}", VISIT, label, sql, sql, visit_rollup, empty=empty, on_rollup=on_rollup)
 
 
 _DIMENSIONS: tuple[Dimension, ...] = (
@@ -62,20 +68,26 @@ _DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("visit:exit_page", VISIT, "Exit page", None, "exit_page", visit_rollup="visit:exit_page"),
     Dimension("visit:entry_page_hostname", VISIT, "Entry page hostname", None, "toString(hostname)"),
     Dimension("visit:exit_page_hostname", VISIT, "Exit page hostname", None, "toString(exit_hostname)"),
-    _visit("source", "Source", "toString(source)", empty="Direct / None"),
-    _visit("referrer", "Referrer", "referrer_host"),
-    _visit("channel", "Channel", "toString(source)", rollup=False),
+    _visit("source", "Source", source_sql("source"), empty="Direct / None", on_rollup=source_sql("value")),
+    _visit(
+        "referrer",
+        "Referrer",
+        referrer_sql("referrer", "referrer_host"),
+        empty="Direct / None",
+        on_rollup=referrer_sql(None, "value"),
+    ),
+    _visit("channel", "Channel", channel_sql("source", "utm_medium", "utm_source", "utm_campaign"), rollup=False),
     _visit("utm_source", "UTM source", "utm_source"),
     _visit("utm_medium", "UTM medium", "utm_medium"),
     _visit("utm_campaign", "UTM campaign", "utm_campaign"),
     _visit("utm_content", "UTM content", "utm_content", rollup=False),
     _visit("utm_term", "UTM term", "utm_term", rollup=False),
-    _visit("browser", "Browser", "toString(browser)"),
+    _visit("browser", "Browser", browser_sql("browser"), on_rollup=browser_sql("value")),
     _visit("browser_version", "Browser version", "toString(browser_version)", rollup=False),
-    _visit("os", "Operating system", "toString(os)"),
+    _visit("os", "Operating system", os_sql("os"), on_rollup=os_sql("value")),
     _visit("os_version", "OS version", "toString(os_version)", rollup=False),
-    _visit("device", "Device", "toString(device)"),
-    _visit("screen", "Screen size", "toString(screen_width)", rollup=False),
+    _visit("device", "Device", device_sql("device"), on_rollup=device_sql("value")),
+    _visit("screen", "Screen size", screen_sql("screen_width"), rollup=False),
     _visit("country", "Country", "toString(country)"),
 )
 DIMENSIONS: dict[str, Dimension] = {dimension.name: dimension for dimension in _DIMENSIONS}

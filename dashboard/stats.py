@@ -4,7 +4,16 @@ import dataclasses
 from typing import Any
 
 from dashboard.filters import filters_sql
-from dashboard.planner import EVENT_ROLLUP, SESSIONS, VISIT_ROLLUP, VISITS, Part, column_on_events, plan
+from dashboard.planner import (
+    EVENT_ROLLUP,
+    SESSIONS,
+    VISIT_ROLLUP,
+    VISITS,
+    Part,
+    column_on_events,
+    plan,
+    rollup_value,
+)
 from dashboard.query import MAX_LIMIT, StatsQuery
 from dashboard.registry import DERIVED, METRICS, TIME_DIMENSIONS, dimension
 from dashboard.rollup_days import split_period
@@ -46,7 +55,7 @@ def build_sql(query: StatsQuery, part: Part, only_values: tuple[str, ...] = ()) 
         if name in TIME_DIMENSIONS:
             expression = TIME_DIMENSIONS[name].format(col=time_column)
         elif rollup:
-            expression = "value"
+            expression = rollup_value(name)
             params["dimension"] = name
             where.append("dimension = %(dimension)s")
         else:

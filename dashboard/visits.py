@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboard.filters import filters_sql
-from dashboard.planner import VISIT_ROLLUP, Part, column_on_visits
+from dashboard.planner import VISIT_ROLLUP, Part, column_on_visits, rollup_value
 from dashboard.query import StatsQuery
 from dashboard.registry import METRICS, TIME_DIMENSIONS
 from dashboard.rollup_days import split_period
@@ -38,8 +38,10 @@ def dimension_selects(dimensions: tuple[str, ...], time_column: str, value: str 
     for index, name in enumerate(dimensions):
         if name in TIME_DIMENSIONS:
             expression = TIME_DIMENSIONS[name].format(col=time_column)
+        elif value is not None:
+            expression = rollup_value(name)
         else:
-            expression = value or column_on_visits(name)
+            expression = column_on_visits(name)
         selects.append(f"{expression} AS d{index}")
     return selects
 

@@ -8,6 +8,7 @@ identical visit rows (same visit_id, collapsed on merge) and identical hourly re
 
 from storage.sessions import IDLE_SECONDS, MAX_VISIT_SECONDS, VISIT_COLUMNS, visits_sql
 from storage.store import Store
+from storage.value_names import referrer_sql
 
 # One run closes at most this much time of visit ends per statement, so catching up stays bounded.
 CHUNK_SECONDS = 3600
@@ -18,7 +19,7 @@ HOURLY_DIMENSIONS: tuple[tuple[str, str], ...] = (
     ("visit:entry_page", "entry_page"),
     ("visit:exit_page", "exit_page"),
     ("visit:source", "toString(source)"),
-    ("visit:referrer", "referrer_host"),
+    ("visit:referrer", referrer_sql("referrer", "referrer_host")),
     ("visit:browser", "toString(browser)"),
     ("visit:os", "toString(os)"),
     ("visit:device", "toString(device)"),
