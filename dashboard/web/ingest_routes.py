@@ -13,7 +13,7 @@ from storage.users import User
 STORED = "stored"
 # What each reason of docs/ingest.md means; a reason not listed here is shown by its name alone.
 MEANINGS = {
-    STORED: "taken and written to ClickHouse",
+    STORED: "taken: spooled and buffered for ClickHouse",
     "bot": "crawler, monitor, headless browser, HTTP library, or no browser at all",
     "referrer_spam": "referrer host on the spam list or in TELLER_REFERRER_SPAM",
     "prefetch": "speculative load by the browser, not a visit",
