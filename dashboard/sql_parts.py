@@ -1,30 +1,7 @@
-"""SQL fragments shared by the event and visit queries: filters and ORDER BY."""
+"""SQL shared by every source's query: ORDER BY over the d<i>/m<i> aliases."""
 
-from typing import Any
 
-from dashboard.definitions import DIMENSIONS
-from dashboard.filters import FilterTree, filters_sql
 from dashboard.query import StatsQuery
-from dashboard.registry import dimension
-
-
-def _column(name: str) -> str:
-    """SQL of a dimension on events and visit rows, which name their columns alike."""
-    if name in DIMENSIONS:
-        return DIMENSIONS[name]
-    declared = dimension(name)
-    expression = declared and (declared.on_visits or declared.on_events)
-    if not expression:
-        raise ValueError(f"{name} has no column on these rows")
-    return expression
-
-
-def filter_sql(index: int, condition: FilterTree, params: dict[str, Any]) -> str:
-    """SQL for one top-level filter (a leaf or an and/or/not tree), its values bound as parameters.
-
-    The index is kept for existing callers; parameter names are picked unused by dashboard/filters.py.
-    """
-    return filters_sql((condition,), _column, params)
 
 
 def order_sql(query: StatsQuery) -> str:

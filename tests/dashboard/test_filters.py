@@ -8,9 +8,9 @@ import pytest
 
 from collector.ingest.event import EVENT_COLUMNS, Event
 from dashboard.filters import Filter, FilterNode, filter_dimensions, filters_sql, regex_problem
+from dashboard.planner import column_on_events
 from dashboard.query import parse_query
 from dashboard.registry import dimension
-from dashboard.sql_parts import filter_sql
 from storage.store import Store, StoreError
 
 SITE = "filters.test"
@@ -183,10 +183,12 @@ def test_filter_dimensions_names_every_leaf() -> None:
     assert filter_dimensions(()) == set()
 
 
-def test_the_old_engines_filter_sql_still_works(store: Store) -> None:
+def test_filters_run_on_the_planners_event_columns(store: Store) -> None:
     _insert(store)
     params: dict[str, Any] = {"site": SITE}
-    condition = filter_sql(0, Filter("is_not", "visit:country", ("NO",)), params)
+    condition = filters_sql(
+        (Filter("is_not", "visit:country", ("NO",)),), lambda d: column_on_events(d, params), params
+    )
     rows = store.query(f"SELECT count() FROM events WHERE site = %(site)s AND {condition}", params)
     assert rows == [(4,)]
 
