@@ -5,11 +5,14 @@ import hmac
 import secrets
 import time
 
+from storage.local_changes import LocalChanges
 from storage.store import Store
 from storage.versioned import VersionedTable
 
 KEY_PREFIX = "tlr_"
 API_KEYS = VersionedTable("api_keys", key="key_hash")
+# Every revocation by key hash, for this process's key cache.
+KEY_REVOCATIONS = LocalChanges()
 
 
 def hash_key(key: str) -> str:
@@ -25,8 +28,9 @@ def create_api_key(store: Store, name: str) -> str:
 
 
 def revoke_api_key(store: Store, key_hash: str) -> None:
-    """Revoke a key by its hash."""
+    """Revoke a key by its hash (at once in this process, within the key cache's age elsewhere)."""
     API_KEYS.insert(store, key_hash=key_hash, name="", created_at=int(time.time()), revoked=1)
+    KEY_REVOCATIONS.announce(key_hash)
 
 
 def list_api_keys(store: Store) -> list[tuple[str, str, str]]:

@@ -13,10 +13,11 @@ SESSIONS = VersionedTable("dashboard_sessions", key="id_hash")
 
 @dataclass(frozen=True)
 class SessionRow:
-    """A live session: whose it is and until when."""
+    """A live session: whose it is, until when, and the version of the user row it was issued for."""
 
     email: str
     expires_at: int
+    user_version: int = 0
 
 
 def hash_session_id(session_id: str) -> str:
@@ -24,8 +25,8 @@ def hash_session_id(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def create_session(store: Store, email: str, lifetime: int, now: float | None = None) -> str:
-    """Store a new session for email and return its id (the cookie value), which is not stored."""
+def create_session(store: Store, email: str, lifetime: int, now: float | None = None, user_version: int = 0) -> str:
+    """Store a new session for a version of a user row; return its id (the cookie value), which is not stored."""
     session_id = secrets.token_urlsafe(32)
     created = int(time.time() if now is None else now)
     SESSIONS.insert(
@@ -35,6 +36,7 @@ def create_session(store: Store, email: str, lifetime: int, now: float | None = 
         created_at=created,
         expires_at=created + lifetime,
         revoked=0,
+        user_version=user_version,
     )
     return session_id
 
@@ -47,8 +49,9 @@ def revoke_session(store: Store, session_id: str) -> None:
 
 def find_session(store: Store, session_id: str, now: float | None = None) -> SessionRow | None:
     """The live, unexpired session with this id, or None."""
-    sql = SESSIONS.latest("email", f"toUInt32({newest('expires_at')})", "revoked", where="id_hash = %(h)s")
+    expires = f"toUInt32({newest('expires_at')})"
+    sql = SESSIONS.latest("email", expires, "revoked", "user_version", where="id_hash = %(h)s")
     rows = store.query(sql, {"h": hash_session_id(session_id)})
     if not rows or rows[0][3] or int(rows[0][2]) <= (time.time() if now is None else now):
         return None
-    return SessionRow(rows[0][1], int(rows[0][2]))
+    return SessionRow(rows[0][1], int(rows[0][2]), int(rows[0][4]))

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from storage.local_changes import LocalChanges
 from storage.store import Store
 from storage.versioned import VersionedTable
 
 USERS = VersionedTable("users", key="email")
+# Every write of a user row (password, role, removal, creation) by e-mail, for this process's session cache.
+USER_CHANGES = LocalChanges()
 ROLES = ("admin", "viewer")
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
@@ -27,6 +30,7 @@ class User:
     email: str
     role: str
     password_hash: str = ""
+    version: int = 0  # of the newest row: a session is valid only while it is the one it was issued for
 
     @property
     def is_admin(self) -> bool:
@@ -51,19 +55,21 @@ def check_password(password: str) -> None:
 
 
 def _write(store: Store, email: str, password_hash: str, role: str, deleted: bool = False) -> None:
-    """Insert a new version of a user row."""
+    """Insert a new version of a user row, which ends the sessions issued for the older ones."""
     USERS.insert(
         store, email=email, password_hash=password_hash, role=role, created_at=int(time.time()), deleted=int(deleted)
     )
+    USER_CHANGES.announce(email)
 
 
 def get_user(store: Store, email: str) -> User | None:
     """The live user with this e-mail, or None."""
     address = email.strip().lower()
-    rows = store.query(USERS.latest("role", "password_hash", "deleted", where="email = %(e)s"), {"e": address})
+    sql = USERS.latest("role", "password_hash", "deleted", "max(version)", where="email = %(e)s")
+    rows = store.query(sql, {"e": address})
     if not rows or rows[0][3]:
         return None
-    return User(address, rows[0][1], rows[0][2])
+    return User(address, rows[0][1], rows[0][2], int(rows[0][4]))
 
 
 def list_users(store: Store) -> list[User]:
@@ -85,7 +91,7 @@ def add_user(store: Store, email: str, password: str, role: str) -> User:
 
 
 def set_password(store: Store, email: str, password: str) -> None:
-    """Replace a user's password; raise ValueError for an unknown user or a weak password."""
+    """Replace a password (which ends the user's sessions); raise ValueError for an unknown user or a weak one."""
     user = get_user(store, email)
     if user is None:
         raise ValueError(f"no user {email!r}")
@@ -94,17 +100,18 @@ def set_password(store: Store, email: str, password: str) -> None:
 
 
 def set_role(store: Store, email: str, role: str) -> None:
-    """Change a user's role; raise ValueError for an unknown user or role."""
+    """Change a user's role (which ends their sessions); raise ValueError for an unknown user or role."""
     user = get_user(store, email)
     if user is None:
         raise ValueError(f"no user {email!r}")
     if role not in ROLES:
         raise ValueError(f"the role must be one of {', '.join(ROLES)}")
-    _write(store, user.email, user.password_hash, role)
+    if role != user.role:
+        _write(store, user.email, user.password_hash, role)
 
 
 def remove_user(store: Store, email: str) -> None:
-    """Delete a user (their sessions stop working at the next check)."""
+    """Delete a user (which ends their sessions)."""
     user = get_user(store, email)
     if user is None:
         raise ValueError(f"no user {email!r}")

@@ -132,7 +132,7 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
     app.state.teller = teller
     app.openapi = _with_ingest_paths(app)  # type: ignore[method-assign]
     app.include_router(build_snippet_router())
-    app.state.api_key_auth = ApiKeyAuth(teller.store, max_age=30.0)
+    app.state.api_key_auth = ApiKeyAuth(teller.store)
     app.include_router(
         build_stats_router(teller.store, lambda: teller.state.sites, app.state.api_key_auth, settings.search_min_count)
     )

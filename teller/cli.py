@@ -308,7 +308,7 @@ def users_add(
 
 @users_app.command("password")
 def users_password(email: Annotated[str, typer.Argument(help="A user's e-mail address.")]) -> None:
-    """Set a new password for a user (prompted, or read from standard input)."""
+    """Set a new password for a user, which ends their sessions (prompted, or read from standard input)."""
     from storage.users import set_password
 
     password = _read_password()
@@ -335,7 +335,7 @@ def users_list() -> None:
 
 @users_app.command("remove")
 def users_remove(email: Annotated[str, typer.Argument(help="A user's e-mail address.")]) -> None:
-    """Remove a dashboard user; their sessions stop working within seconds."""
+    """Remove a dashboard user; their sessions end within 5 seconds."""
     from storage.users import remove_user
 
     with opened_store() as store:

@@ -29,6 +29,13 @@ def build_auth_router(web: Web) -> APIRouter:
             email=email,
         )
 
+    def refused(request: Request, target: str, email: str, wait: int) -> Response:
+        minutes = max(1, round(wait / 60))
+        later = f"{minutes} minutes" if minutes > 1 else "a minute"
+        response = login_page(request, target, f"Too many failed attempts. Try again in {later}.", 429, email)
+        response.headers["Retry-After"] = str(wait)
+        return response
+
     @router.get("/")
     def home(request: Request) -> Response:
         return RedirectResponse("/sites" if web.user(request) else "/login", status_code=303)
@@ -53,12 +60,14 @@ def build_auth_router(web: Web) -> APIRouter:
             return login_page(request, next, "The form has expired; please try again.", 403, email)
         prefix = request.client.host if request.client else "0.0.0.0"
         try:
-            if web.throttle.blocked(email, prefix):
-                return login_page(request, next, "Too many failed attempts. Wait 15 minutes and try again.", 429, email)
+            # Reserved before the password is checked, so parallel guesses cannot all pass the check.
+            reservation = web.throttle.reserve(email, prefix)
+            if reservation.retry_after:
+                return refused(request, next, email, reservation.retry_after)
             user: User | None = authenticate(web.store, email, password)
             if user is None:
-                web.throttle.failed(email, prefix)
                 return login_page(request, next, "Wrong e-mail address or password.", 401, email)
+            web.throttle.succeeded(reservation)
             session_id = web.access.log_in(user)
         except StoreError:
             return login_page(request, next, "The database is not reachable; try again shortly.", 503, email)

@@ -22,7 +22,7 @@ from clickhouse_server import ThrowawayClickHouse
 from harness import CHROME_WINDOWS, FIREFOX, NOON, SAFARI_IPHONE, Harness
 from teller_process import TellerProcess
 
-from storage.login_failures import drop_old_failures, record_failure
+from storage.login_attempts import drop_old_attempts, reserve
 from storage.retention import Policy, apply_retention
 from storage.salts import delete_old_salts
 from storage.server import ServerStore
@@ -329,7 +329,7 @@ def test_visits_across_midnight_join_hashes_on_both_shards(
     )
 
 
-def test_retention_salts_and_login_failures_expire_on_every_shard(cluster_urls: tuple[str, str]) -> None:
+def test_retention_salts_and_login_attempts_expire_on_every_shard(cluster_urls: tuple[str, str]) -> None:
     store = ServerStore(cluster_urls[0], CLUSTER)
     try:
         from storage.migrations import migrate
@@ -345,12 +345,12 @@ def test_retention_salts_and_login_failures_expire_on_every_shard(cluster_urls: 
         )
         days = [today - dt.timedelta(days=back) for back in range(6)]
         store.insert("salts", ["day", "salt", "created_at"], [days, [f"{n:064x}" for n in range(6)], [int(now)] * 6])
-        record_failure(store, [f"key-{n}" for n in range(8)], now - 5 * 86400)
-        record_failure(store, ["key-0"], now)
+        reserve(store, [f"key-{n}" for n in range(8)], now - 5 * 86400)
+        reserve(store, ["key-0"], now)
         removed = apply_retention(store, Policy(events_days=30), now)
         delete_old_salts(store, now)
-        drop_old_failures(store, now)
-        assert _count(store, "SELECT count() FROM login_failures") == 1
+        drop_old_attempts(store, now)
+        assert _count(store, "SELECT count() FROM login_attempts") == 1
         assert removed["events"] == 100
         for host in [h.store for h in store.hosts()]:
             assert _count(host, "SELECT count() FROM events_local") > 0  # recent rows on both shards

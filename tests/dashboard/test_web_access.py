@@ -122,16 +122,17 @@ def test_login_is_throttled_per_account_and_per_network(harness: Harness) -> Non
         return client.post("/login", data=data, headers={"Origin": ORIGIN}, follow_redirects=False).status_code
 
     assert [attempt(client, "editor@example.com", "wrong password!") for _ in range(5)] == [401] * 5
-    # The account is locked, even for the right password and from another network.
+    # That network has used up its guesses for the account, even with the right password; the owner
+    # elsewhere is not locked out (tests/dashboard/test_login_security.py has the rest of the policy).
     assert attempt(client, "editor@example.com", PASSWORD) == 429
-    assert attempt(harness.client("8.8.8.8"), "editor@example.com", PASSWORD) == 429
+    assert attempt(harness.client("8.8.8.8"), "editor@example.com", PASSWORD) == 303
     # One network trying many accounts is stopped too (addresses in the same /24 share a budget).
     neighbour = harness.client("85.214.132.10")
     codes = [attempt(neighbour, f"guess{i}@example.com", "wrong password!") for i in range(20)]
     assert codes == [401] * 20
     assert attempt(harness.client("85.214.132.99"), "other@example.com", "wrong password!") == 429
     # The throttle table holds neither addresses nor e-mail addresses.
-    keys = " ".join(row[0] for row in harness.store.query("SELECT key FROM login_failures"))
+    keys = " ".join(row[0] for row in harness.store.query("SELECT key FROM login_attempts"))
     assert "85.214" not in keys and "example.com" not in keys
 
 
@@ -198,9 +199,8 @@ def test_admin_manages_sites_users_and_keys(harness: Harness) -> None:
     viewer = harness.client("8.8.8.8")
     login(viewer, "v@example.com")
     assert viewer.get("/sites").status_code == 200
-    # A removed user's session stops working once the short session cache expires (made immediate here).
+    # A removed user's session ends at once in the process that removed them.
     assert post_form(admin, "/admin/users/remove", {"email": "v@example.com"}, token).status_code == 303
-    harness.app.state.dashboard.access.max_age = 0
     assert viewer.get("/sites", follow_redirects=False).status_code == 303
     assert post_form(admin, "/admin/users/remove", {"email": "admin@example.com"}, token).status_code == 400
     created = post_form(admin, "/admin/api-keys", {"name": "reports"}, token)
@@ -209,7 +209,6 @@ def test_admin_manages_sites_users_and_keys(harness: Harness) -> None:
     assert harness.query(query, key).status_code == 200
     prefix = re.search(r"<code>([0-9a-f]{12})</code>", admin.get("/admin/api-keys").text).group(1)
     assert post_form(admin, "/admin/api-keys/revoke", {"prefix": prefix}, token).status_code == 303
-    harness.app.state.api_key_auth.max_age = 0
     assert harness.query(query, key).status_code == 401
 
 
