@@ -9,42 +9,31 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from dashboard.definitions import EVENT_ONLY_DIMENSIONS, METRICS, VISIT_ONLY_DIMENSIONS
 from dashboard.periods import Period, buckets
 from dashboard.query import MAX_LIMIT, parse_query
+from dashboard.registry import DIMENSIONS
 from dashboard.search_terms import run_search_query
 from dashboard.stats import run_query
 from storage.store import Store
 
-# URL parameter → filter dimension; a clicked row adds its panel's parameter.
-FILTER_KEYS: dict[str, str] = {
-    "page": "event:page",
-    "entry_page": "visit:entry_page",
-    "exit_page": "visit:exit_page",
-    "source": "visit:source",
-    "referrer": "visit:referrer",
-    "utm_source": "visit:utm_source",
-    "utm_medium": "visit:utm_medium",
-    "utm_campaign": "visit:utm_campaign",
-    "browser": "visit:browser",
-    "os": "visit:os",
-    "device": "visit:device",
-    "country": "visit:country",
-}
-FILTER_LABELS: dict[str, str] = {
-    "page": "Page",
-    "entry_page": "Entry page",
-    "exit_page": "Exit page",
-    "source": "Source",
-    "referrer": "Referrer",
-    "utm_source": "UTM source",
-    "utm_medium": "UTM medium",
-    "utm_campaign": "UTM campaign",
-    "browser": "Browser",
-    "os": "Operating system",
-    "device": "Device",
-    "country": "Country",
-}
+# Dimensions the dashboard filters by (a clicked row adds its panel's); the URL parameter is the name
+# after the scope ("source" for visit:source), the label the registry's.
+_FILTERABLE = (
+    "event:page",
+    "visit:entry_page",
+    "visit:exit_page",
+    "visit:source",
+    "visit:referrer",
+    "visit:utm_source",
+    "visit:utm_medium",
+    "visit:utm_campaign",
+    "visit:browser",
+    "visit:os",
+    "visit:device",
+    "visit:country",
+)
+FILTER_KEYS: dict[str, str] = {name.split(":", 1)[1]: name for name in _FILTERABLE}
+FILTER_LABELS: dict[str, str] = {key: DIMENSIONS[name].label for key, name in FILTER_KEYS.items()}
 KPI_METRICS = ("visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration")
 KPI_LABELS = {
     "visitors": "Unique visitors",
@@ -125,20 +114,16 @@ class PanelResult:
 
 
 def panel_metrics(panel: Panel, view: View) -> tuple[tuple[str, ...], str]:
-    """The metrics a panel shows under the view's filters, or () and the reason it cannot be shown."""
-    dims = view.filter_dimensions
+    """The metrics a panel shows (every filter combines with every panel; the reason is always empty)."""
     if panel.name == SEARCH_PANEL:
         return ("searches", "zero_result_searches"), ""
-    if panel.dimension in EVENT_ONLY_DIMENSIONS:
-        if dims & VISIT_ONLY_DIMENSIONS:
-            return (), "Pages are counted per event; they cannot be filtered by entry or exit page."
+    if panel.dimension == "event:page":
         return ("visitors", "pageviews"), ""
-    if panel.dimension in VISIT_ONLY_DIMENSIONS:
-        if dims & EVENT_ONLY_DIMENSIONS:
-            return (), "Entry and exit pages belong to visits; they cannot be filtered by a page."
-        return ("visits", "bounce_rate") if panel.dimension == "visit:entry_page" else ("visits",), ""
-    # Visitors are counted from events, which have no entry or exit page: count visits instead.
-    return ("visits",) if dims & VISIT_ONLY_DIMENSIONS else ("visitors",), ""
+    if panel.dimension == "visit:entry_page":
+        return ("visits", "bounce_rate"), ""
+    if panel.dimension == "visit:exit_page":
+        return ("visits",), ""
+    return ("visitors",), ""
 
 
 def panel_body(panel: Panel, view: View, limit: int) -> dict[str, Any] | None:
@@ -192,12 +177,7 @@ def run_panel(store: Store, panel: Panel, view: View, limit: int = 9, search_min
 
 def kpi_body(view: View, period: Period | None = None) -> tuple[dict[str, Any], list[str]]:
     """The Stats API query of the KPIs available under the view's filters, and the ones left out."""
-    dims = view.filter_dimensions
-    skipped = set()
-    if dims & VISIT_ONLY_DIMENSIONS:
-        skipped |= {m for m in KPI_METRICS if m in METRICS}
-    if dims & EVENT_ONLY_DIMENSIONS:
-        skipped |= {m for m in KPI_METRICS if m not in METRICS}
+    skipped: set[str] = set()
     body: dict[str, Any] = {
         "site_id": view.site,
         "metrics": [m for m in KPI_METRICS if m not in skipped],

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from dashboard.definitions import SEARCH_DIMENSION, SEARCH_METRICS
 from dashboard.query import StatsQuery
+from dashboard.registry import SEARCH_DIMENSION, SEARCH_METRICS
 from storage.store import Store
 
 

@@ -1,24 +1,7 @@
-"""SQL fragments shared by the event and visit queries: filters and ORDER BY."""
-
-from typing import Any
-
-from dashboard.definitions import DIMENSIONS
-from dashboard.query import Filter, StatsQuery
+"""SQL shared by every source's query: ORDER BY over the d<i>/m<i> aliases."""
 
 
-def filter_sql(index: int, condition: Filter, params: dict[str, Any]) -> str:
-    """SQL for one filter, its values bound as parameters."""
-    column = DIMENSIONS[condition.dimension]
-    name = f"f{index}"
-    if condition.operator == "contains":
-        parts = []
-        for position, value in enumerate(condition.values):
-            params[f"{name}_{position}"] = value
-            parts.append(f"positionCaseInsensitiveUTF8({column}, %({name}_{position})s) > 0")
-        return "(" + " OR ".join(parts) + ")"
-    params[name] = condition.values
-    operator = "IN" if condition.operator == "is" else "NOT IN"
-    return f"{column} {operator} %({name})s"
+from dashboard.query import StatsQuery
 
 
 def order_sql(query: StatsQuery) -> str:

@@ -1,76 +1,90 @@
-"""Run a StatsQuery: from the hourly rollups when they hold the answer, else from raw events."""
+"""Run a StatsQuery: each part of its plan from the source the planner chose, joined on the dimensions."""
 
 import dataclasses
 from typing import Any
 
-from dashboard.definitions import DIMENSIONS, METRICS, ROLLUP_DIMENSIONS, TIME_DIMENSIONS, VISIT_METRICS
+from dashboard.filters import filters_sql
+from dashboard.planner import (
+    EVENT_ROLLUP,
+    SESSIONS,
+    VISIT_ROLLUP,
+    VISITS,
+    Part,
+    column_on_events,
+    plan,
+    rollup_value,
+)
 from dashboard.query import MAX_LIMIT, StatsQuery
+from dashboard.registry import DERIVED, METRICS, TIME_DIMENSIONS, dimension
 from dashboard.rollup_days import split_period
-from dashboard.sql_parts import filter_sql, order_sql
-from dashboard.visits import OpenVisitors, build_visit_sql, open_visitors, uses_visit_rollup
+from dashboard.session_rows import build_sessions_sql
+from dashboard.sql_parts import order_sql
+from dashboard.visits import OpenVisitors, build_visit_sql, open_visitors
 from storage.sessions import IDLE_SECONDS, MAX_VISIT_SECONDS
 from storage.store import Store
 from storage.visits import watermark
 
 
+def query_plan(query: StatsQuery) -> list[Part]:
+    """The plan of a query (see dashboard/planner.py)."""
+    return plan(query.metrics, query.dimensions, query.filters)
+
+
 def uses_rollup(query: StatsQuery) -> bool:
-    """Rollups answer unfiltered queries with at most one non-time dimension they hold."""
-    event_metrics = [m for m in query.metrics if m in METRICS]
-    if len(event_metrics) < len(query.metrics) and not uses_visit_rollup(query):
-        return False
-    if not event_metrics:
-        return True
-    if query.filters or any(METRICS[m].rollup is None for m in event_metrics):
-        return False
-    plain = [d for d in query.dimensions if d not in TIME_DIMENSIONS]
-    return len(plain) == 0 or (len(plain) == 1 and plain[0] in ROLLUP_DIMENSIONS)
+    """True when every part of the query is answered from rollups (the API reports it in meta.source)."""
+    return all(part.source in (EVENT_ROLLUP, VISIT_ROLLUP) for part in query_plan(query))
 
 
-def build_sql(query: StatsQuery, only_values: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
-    """SQL and parameters for a query; only_values limits a rollup query's dimension to those values."""
-    params: dict[str, Any] = {"site": query.site, "start": query.start, "end": query.end, "tz": query.timezone}
+def build_sql(query: StatsQuery, part: Part, only_values: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters of an event part (raw events or event rollups); only_values limits a rollup
+    query's dimension to those values."""
+    params: dict[str, Any] = {
+        "site": query.site,
+        "start": query.start,
+        "end": query.end,
+        "tz": query.timezone,
+        "first_day": query.first_day.isoformat(),
+    }
     if only_values:
         params["only_values"] = only_values
-    rollup = uses_rollup(query)
+    rollup = part.source == EVENT_ROLLUP
     time_column = "hour" if rollup else "ts"
-    selects, where = (
-        [],
-        ["site = %(site)s", f"{time_column} >= toDateTime(%(start)s)", f"{time_column} < toDateTime(%(end)s)"],
-    )
-    for index, dimension in enumerate(query.dimensions):
-        if dimension in TIME_DIMENSIONS:
-            expression = TIME_DIMENSIONS[dimension].format(col=time_column)
+    selects = []
+    where = ["site = %(site)s", f"{time_column} >= toDateTime(%(start)s)", f"{time_column} < toDateTime(%(end)s)"]
+    for index, name in enumerate(part.dimensions):
+        if name in TIME_DIMENSIONS:
+            expression = TIME_DIMENSIONS[name].format(col=time_column)
         elif rollup:
-            expression = "value"
-            params["dimension"] = dimension
+            expression = rollup_value(name)
+            params["dimension"] = name
             where.append("dimension = %(dimension)s")
         else:
-            expression = DIMENSIONS[dimension]
+            expression = column_on_events(name, params)
         selects.append(f"{expression} AS d{index}")
-    for index, metric in enumerate(query.metrics):
+    for index, metric in enumerate(part.metrics):
         definition = METRICS[metric]
-        selects.append(f"{definition.rollup if rollup else definition.raw} AS m{index}")
+        selects.append(f"{definition.on_event_rollup if rollup else definition.on_events} AS m{index}")
     if rollup:
-        sql = f"SELECT {', '.join(selects)} FROM ({_rollup_source(query, params)})"
+        sql = f"SELECT {', '.join(selects)} FROM ({_rollup_source(query, part, params)})"
     else:
-        if not any(METRICS[m].engagement for m in query.metrics):
+        if not any(METRICS[m].engagement for m in part.metrics):
             where.append("name != 'engagement'")
-        where += [filter_sql(i, f, params) for i, f in enumerate(query.filters)]
+        where.append(filters_sql(query.filters, lambda name: column_on_events(name, params), params))
         sql = f"SELECT {', '.join(selects)} FROM events WHERE {' AND '.join(where)}"
-    if query.dimensions:
-        sql += " GROUP BY " + ", ".join(f"d{i}" for i in range(len(query.dimensions)))
+    if part.dimensions:
+        sql += " GROUP BY " + ", ".join(f"d{i}" for i in range(len(part.dimensions)))
         sql += order_sql(query)
         sql += f" LIMIT {int(query.offset)}, {int(query.limit)}"
     return sql, params
 
 
-def _rollup_source(query: StatsQuery, params: dict[str, Any]) -> str:
+def _rollup_source(query: StatsQuery, part: Part, params: dict[str, Any]) -> str:
     """Rollup rows of the period: whole UTC months and days from those tables, the remaining hours from hourly ones."""
     table, value = ("dimension", "value, ") if "dimension" in params else ("site", "")
     match = f"site = %(site)s{' AND dimension = %(dimension)s' if 'dimension' in params else ''}"
     if "only_values" in params:
         match += " AND value IN %(only_values)s"
-    time_dimension = next((d for d in query.dimensions if d in TIME_DIMENSIONS), None)
+    time_dimension = next((d for d in part.dimensions if d in TIME_DIMENSIONS), None)
     months, days, hours = split_period(query.start, query.end, query.timezone, time_dimension)
     parts = []
     for suffix, runs in (("monthly", months), ("daily", days)):
@@ -95,19 +109,114 @@ def _rollup_source(query: StatsQuery, params: dict[str, Any]) -> str:
     return " UNION ALL ".join(parts)
 
 
-def run_query(store: Store, query: StatsQuery) -> list[dict[str, list[Any]]]:
-    """Rows as {"dimensions": [...], "metrics": [...]}, metrics in the order asked."""
-    count = len(query.dimensions)
-    event_metrics = tuple(m for m in query.metrics if m in METRICS)
-    visit_metrics = tuple(m for m in query.metrics if m in VISIT_METRICS)
-    if not visit_metrics:
-        rows = _top_by_visitors(store, query) or store.query(*build_sql(query))
-    elif not event_metrics:
+def _part_rows(store: Store, query: StatsQuery, part: Part, ordered: bool) -> list[tuple]:
+    """Rows (dimensions..., metrics of the part...) of one part."""
+    if part.source == SESSIONS:
+        return store.query(*build_sessions_sql(query, part, ordered))
+    if part.source in (VISITS, VISIT_ROLLUP):
         mark, visitors = _visit_state(store, query)
-        rows = store.query(*build_visit_sql(query, mark, visitors=visitors))
+        return store.query(*build_visit_sql(query, part, mark, ordered, visitors))
+    if ordered:
+        rows = _top_by_visitors(store, query, part)
+        if rows is not None:
+            return rows
+    return store.query(*build_sql(query, part))
+
+
+def run_query(store: Store, query: StatsQuery) -> list[dict[str, list[Any]]]:
+    """Rows as {"dimensions": [...], "metrics": [...]}, metrics in the order asked; empty values as the
+    registry labels them ("(not set)", "Direct / None")."""
+    count = len(query.dimensions)
+    query = _stored_filter_values(query)
+    if any(METRICS[m].kind == DERIVED for m in query.metrics):
+        rows = _with_derived(store, query)
     else:
-        rows = _combined(store, query, event_metrics, visit_metrics)
-    return [{"dimensions": list(row[:count]), "metrics": list(row[count:])} for row in rows]
+        rows = _rows(store, query)
+    labels = [_empty_label(name) for name in query.dimensions]
+    return [
+        {
+            "dimensions": [labels[i] if value == "" and labels[i] else value for i, value in enumerate(row[:count])],
+            "metrics": list(row[count:]),
+        }
+        for row in rows
+    ]
+
+
+def _rows(store: Store, query: StatsQuery) -> list[tuple]:
+    """Rows (dimensions..., metrics...) of a query without derived metrics."""
+    parts = query_plan(query)
+    return _part_rows(store, query, parts[0], ordered=True) if len(parts) == 1 else _combined(store, query, parts)
+
+
+def _empty_label(name: str) -> str:
+    """What an empty value of a dimension is shown as ("" for time dimensions)."""
+    declared = dimension(name)
+    return declared.empty if declared is not None else ""
+
+
+def _stored_filter_values(query: StatsQuery) -> StatsQuery:
+    """Filters naming a dimension's empty label ("(not set)") match the empty value it stands for."""
+
+    def stored(item: Any) -> Any:
+        children = getattr(item, "children", None)
+        if children is not None:
+            return dataclasses.replace(item, children=tuple(stored(child) for child in children))
+        label = _empty_label(item.dimension)
+        if label and label in item.values:
+            return dataclasses.replace(item, values=tuple("" if v == label else v for v in item.values))
+        return item
+
+    return dataclasses.replace(query, filters=tuple(stored(item) for item in query.filters))
+
+
+def _with_derived(store: Store, query: StatsQuery) -> list[tuple]:
+    """Rows with `percentage` (a row's share of all visitors) and `conversion_rate` (the share of the row's
+    visitors, without the event:name / event:page filters, that match them), rounded to two decimals as
+    Plausible does; ordered and paginated here."""
+    base = tuple(m for m in query.metrics if METRICS[m].kind != DERIVED)
+    wanted = base if "visitors" in base else (*base, "visitors")
+    unpaged = dataclasses.replace(query, metrics=wanted, order_by=(), limit=10**9, offset=0)
+    count = len(query.dimensions)
+    rows = _rows(store, unpaged)
+    visitors_at = count + wanted.index("visitors")
+    total = None
+    if "percentage" in query.metrics:
+        totals = _rows(store, dataclasses.replace(unpaged, metrics=("visitors",), dimensions=()))
+        total = totals[0][0] if totals else 0
+    groups: dict[tuple, Any] = {}
+    if "conversion_rate" in query.metrics:
+        unconverted = dataclasses.replace(
+            unpaged,
+            metrics=("visitors",),
+            filters=tuple(f for f in query.filters if not _is_conversion_filter(f)),
+        )
+        groups = {tuple(row[:count]): row[count] for row in _rows(store, unconverted)}
+    result = []
+    for row in rows:
+        values = dict(zip(wanted, row[count:], strict=True))
+        visitors = row[visitors_at] or 0
+        if total is not None:
+            values["percentage"] = round(100 * visitors / total, 2) if total else 0.0
+        if "conversion_rate" in query.metrics:
+            group = groups.get(tuple(row[:count])) or 0
+            values["conversion_rate"] = round(100 * visitors / group, 2) if group else 0.0
+        result.append((*row[:count], *(values[m] for m in query.metrics)))
+    return _ordered(result, query)
+
+
+def _is_conversion_filter(item: Any) -> bool:
+    """A top-level filter on event:name or event:page: what a conversion is until goals exist."""
+    return getattr(item, "children", None) is None and item.dimension in ("event:name", "event:page")
+
+
+def _ordered(rows: list[tuple], query: StatsQuery) -> list[tuple]:
+    """Rows sorted by the query's order_by (dimensions ascending to break ties), then paginated."""
+    count = len(query.dimensions)
+    rows.sort(key=lambda row: row[:count])
+    for name, direction in reversed(query.order_by):
+        index = count + query.metrics.index(name) if name in query.metrics else query.dimensions.index(name)
+        rows.sort(key=lambda row, i=index: (row[i] is not None, row[i] or 0), reverse=direction == "desc")
+    return rows[query.offset : query.offset + query.limit]
 
 
 # Visitor states are costly to read (~0.3 ms for a large one on chdb) while event counts are cheap sums,
@@ -119,24 +228,26 @@ _FIRST_CANDIDATES = 24
 _ESTIMATE_MARGIN = 1.05
 
 
-def _top_by_visitors(store: Store, query: StatsQuery) -> list[tuple] | None:
+def _top_by_visitors(store: Store, query: StatsQuery, part: Part) -> list[tuple] | None:
     """Rows of a rollup breakdown ordered by visitors, reading visitor states of likely values only; None if n/a."""
     wanted = query.offset + query.limit
     applies = (
-        uses_rollup(query)
-        and len(query.dimensions) == 1
-        and query.dimensions[0] not in TIME_DIMENSIONS
+        part.source == EVENT_ROLLUP
+        and len(part.dimensions) == 1
+        and part.dimensions[0] not in TIME_DIMENSIONS
         and query.order_by[:1] == (("visitors", "desc"),)
+        and part.metrics == query.metrics
         and wanted <= 1000
     )
     if not applies:
         return None
     by_events = dataclasses.replace(query, metrics=("events",), order_by=(("events", "desc"),), offset=0)
-    counts = store.query(*build_sql(dataclasses.replace(by_events, limit=MAX_LIMIT)))
+    events_part = dataclasses.replace(part, metrics=("events",))
+    counts = store.query(*build_sql(dataclasses.replace(by_events, limit=MAX_LIMIT), events_part))
     size = max(_FIRST_CANDIDATES, 2 * wanted)
     while size < len(counts):
         candidates = tuple(row[0] for row in counts[:size])
-        ranked = store.query(*build_sql(dataclasses.replace(query, offset=0, limit=wanted), candidates))
+        ranked = store.query(*build_sql(dataclasses.replace(query, offset=0, limit=wanted), part, candidates))
         bound = counts[size][1] * _ESTIMATE_MARGIN + 1
         if len(ranked) >= wanted and ranked[wanted - 1][1 + query.metrics.index("visitors")] > bound:
             return ranked[query.offset :]
@@ -152,20 +263,13 @@ def _visit_state(store: Store, query: StatsQuery) -> tuple[int | None, OpenVisit
     return mark, open_visitors(store, query.site, mark)
 
 
-def _combined(store: Store, query: StatsQuery, event_metrics: tuple, visit_metrics: tuple) -> list[tuple]:
-    """Event and visit metrics run apart, joined on the dimensions, then ordered and paginated here."""
-    unpaged = {"order_by": (), "limit": 10**9, "offset": 0}
+def _combined(store: Store, query: StatsQuery, parts: list[Part]) -> list[tuple]:
+    """Parts run apart, joined on the dimensions, then ordered and paginated here."""
+    unpaged = dataclasses.replace(query, order_by=(), limit=10**9, offset=0)
     count = len(query.dimensions)
     found: dict[tuple, dict[str, Any]] = {}
-    event_sql = build_sql(dataclasses.replace(query, metrics=event_metrics, **unpaged))
-    mark, visitors = _visit_state(store, query)
-    visit_sql = build_visit_sql(dataclasses.replace(query, metrics=visit_metrics, **unpaged), mark, False, visitors)
-    for names, (sql, params) in ((event_metrics, event_sql), (visit_metrics, visit_sql)):
-        for row in store.query(sql, params):
-            found.setdefault(tuple(row[:count]), {}).update(zip(names, row[count:], strict=True))
+    for part in parts:
+        for row in _part_rows(store, unpaged, part, ordered=False):
+            found.setdefault(tuple(row[:count]), {}).update(zip(part.metrics, row[count:], strict=True))
     rows = [(*key, *(values.get(m, 0) for m in query.metrics)) for key, values in found.items()]
-    rows.sort(key=lambda row: row[:count])
-    for name, direction in reversed(query.order_by):
-        index = count + query.metrics.index(name) if name in query.metrics else query.dimensions.index(name)
-        rows.sort(key=lambda row, i=index: (row[i] is not None, row[i] or 0), reverse=direction == "desc")
-    return rows[query.offset : query.offset + query.limit]
+    return _ordered(rows, query)

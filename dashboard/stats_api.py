@@ -31,6 +31,12 @@ QUERY_BODY = {
                         "dimensions": {"type": "array", "items": {"type": "string"}},
                         "filters": {"type": "array", "items": {"type": "array"}},
                         "order_by": {"type": "array", "items": {"type": "array"}},
+                        "include": {
+                            "type": "object",
+                            "properties": {
+                                name: {"type": "boolean"} for name in ("time_labels", "total_rows", "imports")
+                            },
+                        },
                         "pagination": {
                             "type": "object",
                             "properties": {"limit": {"type": "integer"}, "offset": {"type": "integer"}},
@@ -41,6 +47,13 @@ QUERY_BODY = {
         },
     }
 }
+
+
+def first_stored_day(store: Store, site: str, timezone: str) -> dt.date | None:
+    """The site's first local day in the hourly rollup (where date_range "all" starts), None without data."""
+    sql = "SELECT count(), toString(toDate(min(hour), %(tz)s)) FROM site_hourly WHERE site = %(site)s"
+    count, day = store.query(sql, {"site": site, "tz": timezone})[0]
+    return dt.date.fromisoformat(day) if count else None
 
 
 def build_stats_router(
@@ -69,10 +82,13 @@ def build_stats_router(
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return json_error(400, "the body is not valid JSON")
+        zones = {d: s.timezone for d, s in sites().items()}
         try:
-            stats_query = parse_query(body, {d: s.timezone for d, s in sites().items()}, today_of)
+            stats_query = parse_query(body, zones, today_of, lambda site: first_stored_day(store, site, zones[site]))
         except QueryError as error:
             return json_error(400, str(error))
+        except StoreError:
+            return json_error(503, "the database could not answer the query")
         search = is_search_query(stats_query)
         try:
             if search:

@@ -1,58 +1,67 @@
-"""Visit metrics: closed visits from visit_hourly or visits, plus open visits derived from events.
+"""Visit rows: closed visits from visit_hourly/visit_daily or visits, plus open visits derived from events.
 
 A visit is counted in the range holding its first event. The visit job stores a visit once 30
 minutes pass without events; until then it is derived here from recent events, and a visit the job
 already stored is skipped by visit_id, so no visit is counted twice or missed while the job runs.
+
+Every source yields the same per-group columns (v_visits, v_bounces, v_pageviews, v_duration, v_events
+and the visitor state v_visitors), so visit metrics and event metrics of visit dimensions (the visit's
+visitors, pageviews and events under its entry attributes) are summed alike; see dashboard/registry.py.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.definitions import DIMENSIONS, TIME_DIMENSIONS, VISIT_METRICS
+from dashboard.filters import filters_sql
+from dashboard.planner import VISIT_ROLLUP, Part, column_on_visits, rollup_value
 from dashboard.query import StatsQuery
+from dashboard.registry import METRICS, TIME_DIMENSIONS
 from dashboard.rollup_days import split_period
-from dashboard.sql_parts import filter_sql, order_sql
+from dashboard.sql_parts import order_sql
 from storage.sessions import ENTRY_ATTRIBUTES, IDLE_SECONDS, MAX_VISIT_SECONDS, segments_sql, visits_sql
 from storage.store import Store
-from storage.visits import HOURLY_DIMENSIONS, deduplicated_visits
+from storage.visits import EVENT_COUNT, VISITOR_KEY, deduplicated_visits
 
-ROLLUP_DIMENSIONS = frozenset(dimension for dimension, _ in HOURLY_DIMENSIONS if dimension)
 _RANGE = "start_ts >= toDateTime(%(start)s) AND start_ts < toDateTime(%(end)s)"
-_PER_VISIT = (
-    "toUInt64(1) AS v_visits, toUInt64(bounce) AS v_bounces, toUInt64(pageviews) AS v_pageviews, "
-    "toUInt64(duration_ms) AS v_duration"
+# The per-group sums of visit rows (UNION ALL wants the same types from every source, hence the casts).
+PER_GROUP = (
+    "toUInt64(count()) AS v_visits, toUInt64(sum(bounce)) AS v_bounces, toUInt64(sum(pageviews)) AS v_pageviews, "
+    f"toUInt64(sum(duration_ms)) AS v_duration, toUInt64(sum({EVENT_COUNT})) AS v_events, "
+    f"uniqCombinedState(toUInt64({VISITOR_KEY})) AS v_visitors"
 )
 
 
-def uses_visit_rollup(query: StatsQuery) -> bool:
-    """visit_hourly answers unfiltered queries with at most one non-time dimension it holds."""
-    plain = [d for d in query.dimensions if d not in TIME_DIMENSIONS]
-    return not query.filters and (not plain or (len(plain) == 1 and plain[0] in ROLLUP_DIMENSIONS))
-
-
-def _dimensions(query: StatsQuery, time_column: str, value: str | None = None) -> list[str]:
-    """d<i> select expressions; value replaces the non-time dimension (the rollup's value column)."""
+def dimension_selects(dimensions: tuple[str, ...], time_column: str, value: str | None = None) -> list[str]:
+    """d<i> select expressions over visit rows; value replaces the non-time dimension (a rollup's value)."""
     selects = []
-    for index, dimension in enumerate(query.dimensions):
-        if dimension in TIME_DIMENSIONS:
-            expression = TIME_DIMENSIONS[dimension].format(col=time_column)
+    for index, name in enumerate(dimensions):
+        if name in TIME_DIMENSIONS:
+            expression = TIME_DIMENSIONS[name].format(col=time_column)
+        elif value is not None:
+            expression = rollup_value(name)
         else:
-            expression = value or DIMENSIONS[dimension]
+            expression = column_on_visits(name)
         selects.append(f"{expression} AS d{index}")
     return selects
 
 
-def _closed_from_rollup(query: StatsQuery, params: dict[str, Any]) -> str:
-    """Closed visits per hour (or whole day) and value; the newest recount of each row has the most visits."""
-    plain = [d for d in query.dimensions if d not in TIME_DIMENSIONS]
+def _grouped(dimensions: tuple[str, ...]) -> str:
+    """GROUP BY of the d<i> aliases ("" without dimensions: one row for everything)."""
+    return " GROUP BY " + ", ".join(f"d{i}" for i in range(len(dimensions))) if dimensions else ""
+
+
+def _closed_from_rollup(query: StatsQuery, dimensions: tuple[str, ...], params: dict[str, Any]) -> str:
+    """Closed visits per hour (or whole day) and value; the newest recount of each row has the most visits
+    (and, among recounts of equal visits, the most events: rows from before schemas/0011 have none)."""
+    plain = [d for d in dimensions if d not in TIME_DIMENSIONS]
     params["visit_dimension"] = plain[0] if plain else ""
-    time_dimension = next((d for d in query.dimensions if d in TIME_DIMENSIONS), None)
+    time_dimension = next((d for d in dimensions if d in TIME_DIMENSIONS), None)
     months, days, hours = split_period(query.start, query.end, query.timezone, time_dimension)
     # visit_daily has no monthly counterpart: a whole month is its days.
     days = sorted(days + [(first, _month_end(last)) for first, last in months])
     match = "site = %(site)s AND dimension = %(visit_dimension)s"
-    columns = "value, visits, bounces, pageviews, duration_ms"
+    columns = "value, visits, bounces, pageviews, duration_ms, events, visitors"
     parts = []
     if days:
         runs = []
@@ -72,8 +81,9 @@ def _closed_from_rollup(query: StatsQuery, params: dict[str, Any]) -> str:
                 f"(hour >= toDateTime(%(visit_hour_from{index})s) AND hour < toDateTime(%(visit_hour_to{index})s))"
             )
         parts.append(f"SELECT hour, {columns} FROM visit_hourly WHERE {match} AND ({' OR '.join(spans)})")
-    selects = [*_dimensions(query, "hour", "value"), "max(visits) AS v_visits"]
-    selects += [f"argMax({column}, visits) AS v_{name}" for column, name in _ROLLUP_SUMS]
+    selects = [*dimension_selects(dimensions, "hour", "value"), "toUInt64(max(visits)) AS v_visits"]
+    selects += [f"toUInt64(argMax({column}, (visits, events))) AS v_{name}" for column, name in _ROLLUP_SUMS]
+    selects.append("argMax(visitors, (visits, events)) AS v_visitors")
     return f"SELECT {', '.join(selects)} FROM ({' UNION ALL '.join(parts)}) GROUP BY hour, value"
 
 
@@ -82,14 +92,14 @@ def _month_end(first: dt.date) -> dt.date:
     return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
-_ROLLUP_SUMS = (("bounces", "bounces"), ("pageviews", "pageviews"), ("duration_ms", "duration"))
+_ROLLUP_SUMS = (("bounces", "bounces"), ("pageviews", "pageviews"), ("duration_ms", "duration"), ("events", "events"))
 
 
-def _closed_from_visits(query: StatsQuery, conditions: list[str]) -> str:
-    """Closed visits, one row each."""
+def _closed_from_visits(dimensions: tuple[str, ...], condition: str) -> str:
+    """Closed visits of the range, summed per group."""
     source = deduplicated_visits(f"site = %(site)s AND {_RANGE}")
-    where = " AND ".join(conditions) or "1"
-    return f"SELECT {', '.join([*_dimensions(query, 'start_ts'), _PER_VISIT])} FROM ({source}) WHERE {where}"
+    selects = ", ".join([*dimension_selects(dimensions, "start_ts"), PER_GROUP])
+    return f"SELECT {selects} FROM ({source}) WHERE {condition}{_grouped(dimensions)}"
 
 
 # Only visitor hashes that can be in an open visit are sessionised: those with an event since open_from,
@@ -151,14 +161,16 @@ def _same_day_visits_sql(condition: str) -> str:
             toUInt32(seg_pageviews) AS pageviews, toUInt32(seg_custom) AS custom_events,
             toUInt64(seg_engaged) AS engaged_ms,
             if(pageviews <= 1, engaged_ms, toUInt64(seg_end - seg_start) * 1000) AS duration_ms,
-            toUInt8(pageviews = 1 AND custom_events = 0) AS bounce, {attributes}
+            toUInt8(pageviews = 1 AND custom_events = 0) AS bounce, vid AS visitor_id,
+            toUInt32(seg_events) AS events, seg_exit_host AS exit_hostname, {attributes}
         FROM ({segments})
     """
 
 
 def _open(
     query: StatsQuery,
-    conditions: list[str],
+    dimensions: tuple[str, ...],
+    condition: str,
     mark: int | None,
     params: dict[str, Any],
     visitors: OpenVisitors | None = None,
@@ -180,9 +192,9 @@ def _open(
         _RANGE,
         "end_ts >= toDateTime(%(open_from)s)",
         "visit_id NOT IN (SELECT visit_id FROM visits WHERE site = %(site)s AND start_ts >= toDateTime(%(since)s))",
-        *conditions,
+        condition,
     ]
-    selects = [*_dimensions(query, "start_ts"), _PER_VISIT]
+    selects = [*dimension_selects(dimensions, "start_ts"), PER_GROUP]
     condition = _RECENT_VISITORS
     if visitors is not None and visitors.hashes is not None:
         params["recent"] = visitors.hashes
@@ -191,25 +203,36 @@ def _open(
         source = visits_sql(site=True, condition=condition)
     else:
         source = _same_day_visits_sql(condition)
-    return f"SELECT {', '.join(selects)} FROM ({source}) WHERE {' AND '.join(where)}"
+    return f"SELECT {', '.join(selects)} FROM ({source}) WHERE {' AND '.join(where)}{_grouped(dimensions)}"
 
 
 def build_visit_sql(
-    query: StatsQuery, mark: int | None, ordered: bool = True, visitors: OpenVisitors | None = None
+    query: StatsQuery,
+    part: Part,
+    mark: int | None,
+    ordered: bool = True,
+    visitors: OpenVisitors | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """SQL and parameters of the query's visit metrics; mark is the visit job's watermark, visitors what
-    open_visitors() found."""
-    params: dict[str, Any] = {"site": query.site, "start": query.start, "end": query.end, "tz": query.timezone}
-    conditions = [filter_sql(i, f, params) for i, f in enumerate(query.filters)]
-    if uses_visit_rollup(query):
-        parts = [_closed_from_rollup(query, params)]
+    """SQL and parameters of a part answered from visit rows (its metrics in the order of part.metrics);
+    mark is the visit job's watermark, visitors what open_visitors() found."""
+    params: dict[str, Any] = {
+        "site": query.site,
+        "start": query.start,
+        "end": query.end,
+        "tz": query.timezone,
+        "first_day": query.first_day.isoformat(),
+    }
+    dimensions = part.dimensions
+    condition = filters_sql(query.filters, column_on_visits, params)
+    if part.source == VISIT_ROLLUP:
+        parts = [_closed_from_rollup(query, dimensions, params)]
     else:
-        parts = [_closed_from_visits(query, conditions)]
-    opened = _open(query, conditions, mark, params, visitors)
+        parts = [_closed_from_visits(dimensions, condition)]
+    opened = _open(query, dimensions, condition, mark, params, visitors)
     if opened:
         parts.append(opened)
-    dims = [f"d{i}" for i in range(len(query.dimensions))]
-    metrics = [f"{VISIT_METRICS[m]} AS m{i}" for i, m in enumerate(query.metrics)]
+    dims = [f"d{i}" for i in range(len(dimensions))]
+    metrics = [f"{METRICS[m].on_visits} AS m{i}" for i, m in enumerate(part.metrics)]
     sql = f"SELECT {', '.join([*dims, *metrics])} FROM ({' UNION ALL '.join(parts)})"
     if dims:
         sql += " GROUP BY " + ", ".join(dims)

@@ -8,6 +8,7 @@ identical visit rows (same visit_id, collapsed on merge) and identical hourly re
 
 from storage.sessions import IDLE_SECONDS, MAX_VISIT_SECONDS, VISIT_COLUMNS, visits_sql
 from storage.store import Store
+from storage.value_names import referrer_sql
 
 # One run closes at most this much time of visit ends per statement, so catching up stays bounded.
 CHUNK_SECONDS = 3600
@@ -18,7 +19,7 @@ HOURLY_DIMENSIONS: tuple[tuple[str, str], ...] = (
     ("visit:entry_page", "entry_page"),
     ("visit:exit_page", "exit_page"),
     ("visit:source", "toString(source)"),
-    ("visit:referrer", "referrer_host"),
+    ("visit:referrer", referrer_sql("referrer", "referrer_host")),
     ("visit:browser", "toString(browser)"),
     ("visit:os", "toString(os)"),
     ("visit:device", "toString(device)"),
@@ -27,6 +28,12 @@ HOURLY_DIMENSIONS: tuple[tuple[str, str], ...] = (
     ("visit:utm_medium", "utm_medium"),
     ("visit:utm_campaign", "utm_campaign"),
 )
+
+
+# A visit's visitor and event count; visits stored before schemas/0011 have neither: each counts as its
+# own visitor, its events as its pageviews and interactive custom events.
+VISITOR_KEY = "if(visitor_id = 0, visit_id, visitor_id)"
+EVENT_COUNT = "if(events = 0, pageviews + custom_events, events)"
 
 
 def deduplicated_visits(where: str) -> str:
@@ -55,10 +62,12 @@ def recount_hours(store: Store, since: int) -> None:
     source = deduplicated_visits("start_ts >= toDateTime(%(since)s)")
     store.execute(
         f"""
-        INSERT INTO visit_hourly (site, dimension, hour, value, visits, bounces, pageviews, duration_ms)
+        INSERT INTO visit_hourly
+            (site, dimension, hour, value, visits, bounces, pageviews, duration_ms, visitors, events)
         SELECT site, tupleElement(pair, 1) AS dimension, toStartOfHour(start_ts) AS hour,
             tupleElement(pair, 2) AS value, count() AS visits, sum(bounce) AS bounces,
-            sum(pageviews) AS pageviews, sum(duration_ms) AS duration_ms
+            sum(pageviews) AS pageview_sum, sum(duration_ms) AS duration_sum,
+            uniqCombinedState({VISITOR_KEY}) AS visitors, sum({EVENT_COUNT}) AS event_sum
         FROM ({source})
         ARRAY JOIN [{pairs}] AS pair
         GROUP BY site, dimension, hour, value
@@ -69,10 +78,12 @@ def recount_hours(store: Store, since: int) -> None:
     daily = deduplicated_visits("start_ts >= toDateTime(%(since)s)")
     store.execute(
         f"""
-        INSERT INTO visit_daily (site, dimension, day, value, visits, bounces, pageviews, duration_ms)
+        INSERT INTO visit_daily
+            (site, dimension, day, value, visits, bounces, pageviews, duration_ms, visitors, events)
         SELECT site, tupleElement(pair, 1) AS dimension, toDate(start_ts, 'UTC') AS day,
             tupleElement(pair, 2) AS value, count() AS visits, sum(bounce) AS bounces,
-            sum(pageviews) AS pageviews, sum(duration_ms) AS duration_ms
+            sum(pageviews) AS pageview_sum, sum(duration_ms) AS duration_sum,
+            uniqCombinedState({VISITOR_KEY}) AS visitors, sum({EVENT_COUNT}) AS event_sum
         FROM ({daily})
         ARRAY JOIN [{pairs}] AS pair
         GROUP BY site, dimension, day, value

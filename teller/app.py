@@ -56,7 +56,7 @@ class Teller:
         if store is None:
             store = open_store(settings.clickhouse_url, settings.clickhouse_cluster, settings.data_dir)
         self.store = store
-        self.state = SharedState(self.store, clock)
+        self.state = SharedState(self.store, clock, settings.referrer_spam)
         spool_dir, self._spool_lock = claim_spool_dir(settings.spool_dir or settings.data_dir / "spool")
         spool = Spool(spool_dir, settings.spool_max_bytes, settings.spool_fsync)
         self.buffer = Batcher(

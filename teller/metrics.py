@@ -110,6 +110,10 @@ class Metrics:
                 continue
         return found
 
+    def totals(self) -> dict[str, Any]:
+        """The counters of this process and of every live worker, summed as /metrics sums them."""
+        return combine(self._snapshots())
+
     def render(self) -> bytes:
         """The Prometheus text exposition."""
         return generate_latest(self.registry)

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         description="Domains registered at startup if missing (comma-separated); `teller sites add` also works.",
     )
     timezone: str = Field("UTC", description="Time zone given to sites created without one.")
+    referrer_spam: CommaList = Field(
+        default_factory=list,
+        description="Referrer hosts dropped as spam on every site, besides the shipped list (comma-separated); "
+        "subdomains match too.",
+    )
     max_body_bytes: int = Field(65_536, ge=1024, description="Largest accepted body of one event, in bytes.")
     max_batch_events: int = Field(1_000, ge=1, description="Most events accepted in one POST /api/events.")
     site_refresh_interval: float = Field(
@@ -95,7 +100,7 @@ class Settings(BaseSettings):
         "(off by default: it added ~30 us of CPU to a ~90 us ingest request).",
     )
 
-    @field_validator("trusted_proxies", "sites", mode="before")
+    @field_validator("trusted_proxies", "sites", "referrer_spam", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         """Accept a comma-separated string as well as a JSON list."""

@@ -107,6 +107,12 @@ def put_referrer(ctx: Context, state: SharedState) -> None:
         event.referrer = ctx.request.referrer.split("?", 1)[0].split("#", 1)[0][:MAX_REFERRER]
 
 
+def drop_referrer_spam(ctx: Context, state: SharedState) -> None:
+    """A referrer host on the spam list (or a subdomain of one) is a spammer advertising, not a visit."""
+    if ctx.event.referrer_host and ctx.event.referrer_host in state.referrer_spam:
+        raise Dropped("referrer_spam")
+
+
 def put_user_agent(ctx: Context, state: SharedState) -> None:
     """Browser, OS and device class from the user agent."""
     client = parse_user_agent(ctx.user_agent)
@@ -173,6 +179,7 @@ STEPS: tuple[Step, ...] = (
     drop_do_not_track,
     put_page,
     put_referrer,
+    drop_referrer_spam,
     put_user_agent,
     put_country,
     put_visitor_id,

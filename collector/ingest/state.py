@@ -2,8 +2,9 @@
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from collector.ingest.spam import ReferrerSpam
 from storage.dates import utc_day
 from storage.salts import delete_old_salts, ensure_salts
 from storage.sites import Site, add_site, list_sites
@@ -13,11 +14,13 @@ from storage.store import Store
 class SharedState:
     """A per-process cache of the sites list and the daily salts; the job table reloads it on a timer."""
 
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time):
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time, referrer_spam: Iterable[str] = ()):
         self.store = store
         self.clock = clock
         self.sites: dict[str, Site] = {}
         self.salts: dict[dt.date, bytes] = {}
+        # Not shared through ClickHouse: the shipped list plus TELLER_REFERRER_SPAM, the same for every site.
+        self.referrer_spam = ReferrerSpam(referrer_spam)
 
     def refresh(self) -> None:
         """Reload sites and salts; create missing salts and delete expired ones."""

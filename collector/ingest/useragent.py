@@ -1,4 +1,4 @@
-"""User-agent parsing into browser, OS and device class."""
+"""User-agent parsing into browser, OS and device as Plausible names them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from functools import lru_cache
 import ua_parser
 from ua_parser import Domain, Parser
 
+from storage.value_names import BROWSER_NAMES, DEVICE_NAMES, MOBILE_APP, OS_NAMES
+
 MAX_UA_LENGTH = 512
-UNKNOWN = "Unknown"
+# Plausible stores "" for what it cannot tell (lib/plausible/ingestion/event.ex); the API shows "(not set)".
+UNKNOWN = ""
+DESKTOP, MOBILE, TABLET = DEVICE_NAMES["desktop"], DEVICE_NAMES["mobile"], DEVICE_NAMES["tablet"]
 
 _DOMAINS = Domain.USER_AGENT | Domain.OS
 _TABLET_TOKEN = re.compile(r"Tablet(?! PC)")  # "Tablet PC 2.0" is a Windows laptop marker
@@ -18,7 +22,7 @@ _TABLET_TOKEN = re.compile(r"Tablet(?! PC)")  # "Tablet PC 2.0" is a Windows lap
 
 @dataclass(frozen=True, slots=True)
 class Client:
-    """Browser, OS (major versions only) and device class of a user agent."""
+    """Browser, OS (major versions only) and device of a user agent."""
 
     browser: str
     browser_version: str
@@ -42,20 +46,20 @@ _parser = _build_parser()
 
 
 def device_class(ua: str) -> str:
-    """Classify a user agent as "desktop", "mobile" or "tablet"."""
+    """Classify a user agent as Desktop, Mobile or Tablet (Plausible's device names)."""
     # Windows Phone UAs also claim Android and iPhone, so they are decided first.
     if "Windows Phone" in ua:
-        return "mobile"
+        return MOBILE
     if "iPad" in ua or "Kindle" in ua or "Silk" in ua or _TABLET_TOKEN.search(ua):
-        return "tablet"
+        return TABLET
     if "iPhone" in ua or "iPod" in ua:
-        return "mobile"
+        return MOBILE
     if "Android" in ua:
-        return "mobile" if "Mobile" in ua else "tablet"
+        return MOBILE if "Mobile" in ua else TABLET
     # "Mobi" is the token recommended for mobile browsers and also covers "Mobile".
     if "Mobi" in ua:
-        return "mobile"
-    return "desktop"
+        return MOBILE
+    return DESKTOP
 
 
 @lru_cache(maxsize=10_000)
@@ -67,12 +71,17 @@ def _parse(ua: str) -> Client:
     if agent is None or agent.family == "Other":
         browser, browser_version = UNKNOWN, ""
     else:
-        browser, browser_version = agent.family, agent.major or ""
+        # ua-parser's families under Plausible's names: "Chrome Mobile" is Chrome, the device says mobile.
+        browser = BROWSER_NAMES.get(agent.family, agent.family)
+        # event.ex browser_version/1: a mobile app has no browser version.
+        browser_version = "" if browser == MOBILE_APP else agent.major or ""
     if system is None or system.family == "Other":
         os_name, os_version = UNKNOWN, ""
     else:
-        os_name, os_version = system.family, system.major or ""
-    return Client(browser, browser_version, os_name, os_version, device_class(ua))
+        os_name, os_version = OS_NAMES.get(system.family, system.family), system.major or ""
+    # Plausible leaves the device empty when the user agent tells nothing (event.ex screen_size/1).
+    device = device_class(ua) if browser or os_name else UNKNOWN
+    return Client(browser, browser_version, os_name, os_version, device)
 
 
 def parse_user_agent(ua: str) -> Client:

@@ -35,23 +35,24 @@ def test_revoked_key_stops_working(harness: Harness) -> None:
     ("change", "message"),
     [
         ({"site_id": "nobody.test"}, "not registered"),
-        ({"site_id": None}, "site_id is required"),
+        ({"site_id": None}, "#/site_id: Type mismatch"),
+        ({"site_id": ""}, "site_id is required"),
         ({"metrics": []}, "at least one metric"),
-        ({"metrics": ["bogus"]}, "unknown metric"),
-        ({"metrics": ["visitors", "visitors"]}, "must not repeat"),
-        ({"date_range": "forever"}, "date_range must be one of"),
+        ({"metrics": ["bogus"]}, '#/metrics/0: Invalid metric "bogus"'),
+        ({"metrics": ["visitors", "visitors"]}, "#/metrics: Expected items to be unique"),
+        ({"date_range": "forever"}, '#/date_range: Invalid date range "forever": date_range must be one of'),
         ({"date_range": ["2026-11-20", "2026-11-01"]}, "ends before it starts"),
         ({"date_range": ["20-11-2026", "2026-11-21"]}, "YYYY-MM-DD"),
-        ({"dimensions": ["visit:shoe_size"]}, "unknown dimension"),
+        ({"dimensions": ["visit:shoe_size"]}, '#/dimensions/0: Invalid dimension "visit:shoe_size"'),
         ({"dimensions": ["time:day", "time:hour"]}, "at most one time dimension"),
-        ({"filters": [["matches", "event:page", ["/"]]]}, "filter operator"),
+        ({"filters": [["exists?", "event:page", ["/"]]]}, '#/filters/0: Invalid filter ["exists?", '),
         ({"filters": [["is", "event:page", []]]}, "1 to 100 values"),
-        ({"filters": [["is", "event:page"]]}, "each filter"),
-        ({"order_by": [["pageviews", "desc"]]}, "not among"),
+        ({"filters": [["is", "event:page"]]}, "#/filters/0: Invalid filter"),
+        ({"order_by": [["pageviews", "desc"]]}, "Entry is not a queried metric or dimension"),
         ({"order_by": [["visitors", "sideways"]]}, "each order_by"),
         ({"pagination": {"limit": 0}}, "pagination.limit"),
         ({"pagination": {"offset": -1}}, "pagination.offset"),
-        ({"surprise": 1}, "unknown query field"),
+        ({"surprise": 1}, "#/surprise: Schema does not allow additional properties"),
     ],
 )
 def test_invalid_queries_are_400_with_reason(harness: Harness, change: dict, message: str) -> None:
@@ -110,3 +111,18 @@ def test_twelve_months_across_new_year() -> None:
     assert resolve_date_range("12mo", dt.date(2026, 1, 15))[0] == dt.date(2025, 2, 1)
     with pytest.raises(QueryError):
         resolve_date_range(["2000-01-01", "2026-01-01"], dt.date(2026, 1, 15))
+
+
+def test_all_and_datetime_ranges(harness: Harness) -> None:
+    harness.add_site(SITE)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert harness.query({**QUERY, "date_range": "all"}).json()["query"]["date_range"][0] == today
+    harness.pageview(SITE, "/a")  # at the harness clock, 2026-11-20 12:00:00 UTC
+    harness.flush()
+    assert harness.query({**QUERY, "date_range": "all"}).json()["query"]["date_range"][0] == "2026-11-20"
+    # The time part counts, the second datetime being the last second (as in Plausible).
+    raw = {**QUERY, "filters": [["is_not", "event:page", ["/nowhere"]]]}
+    assert harness.results({**raw, "date_range": ["2026-11-20T11:30:00Z", "2026-11-20T12:00:00Z"]}) == [(1,)]
+    assert harness.results({**raw, "date_range": ["2026-11-20T12:00:01Z", "2026-11-20T12:30:00Z"]}) == [(0,)]
+    echoed = harness.query({**raw, "date_range": ["2026-11-20T13:00:00+01:00", "2026-11-20T13:30:00+01:00"]})
+    assert echoed.json()["query"]["date_range"] == ["2026-11-20T12:00:00+00:00", "2026-11-20T12:30:00+00:00"]

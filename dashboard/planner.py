@@ -1,0 +1,156 @@
+"""Which table answers each part of a query, decided from the registry alone (Plausible's table_decider).
+
+A query's metrics split into an event part (visitors, pageviews, events, time on page, scroll depth) and
+a visit part (visits, bounce rate, visit duration, views per visit). Each part is answered by one source:
+
+- `event_rollup`: site_/dimension_ hourly, daily, monthly states (no visit dimension or filter at all);
+- `events`: raw events (event dimensions and filters only);
+- `visit_rollup`: visit_hourly/visit_daily, plus open visits (one visit dimension at most, no filter);
+- `visits`: stored visits plus open visits (visit dimensions and filters only);
+- `sessions`: events sessionised at query time, each event carrying its visit's attributes: whatever
+  mixes event and visit dimensions or filters ("visits that contain a matching event").
+
+A visit dimension or filter used with an event metric counts the visit's events under the visit's entry
+attributes; `event:page` as the dimension of a visit metric stands for the entry page.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from dashboard.registry import EVENT, METRICS, TIME_DIMENSIONS, VISIT, dimension
+
+EVENT_ROLLUP = "event_rollup"
+EVENTS = "events"
+VISIT_ROLLUP = "visit_rollup"
+VISITS = "visits"
+SESSIONS = "sessions"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a plan: its metrics, the source answering them and the dimensions it groups by."""
+
+    metrics: tuple[str, ...]
+    source: str
+    dimensions: tuple[str, ...]
+
+
+def _scopes(names: Iterable[str]) -> set[str]:
+    """Scopes (event, visit) of the non-time dimensions named."""
+    found = set()
+    for name in names:
+        if name in TIME_DIMENSIONS:
+            continue
+        declared = dimension(name)
+        if declared is not None:
+            found.add(declared.scope)
+    return found
+
+
+def _leaves(filters: Iterable[Any]) -> list[Any]:
+    """Every leaf condition of a filter tree."""
+    found = []
+    for item in filters:
+        children = getattr(item, "children", None)
+        if children is not None:
+            found += _leaves(children)
+        else:
+            found.append(item)
+    return found
+
+
+def filter_dimensions(filters: Iterable[Any]) -> set[str]:
+    """Every dimension a filter tree names."""
+    return {leaf.dimension for leaf in _leaves(filters)}
+
+
+def _plain(dimensions: Iterable[str]) -> list[str]:
+    return [d for d in dimensions if d not in TIME_DIMENSIONS]
+
+
+def _event_part(metrics: tuple[str, ...], dimensions: tuple[str, ...], filtered: set[str]) -> Part:
+    scopes = _scopes(dimensions) | _scopes(filtered)
+    if VISIT in scopes:
+        if EVENT in scopes or any(METRICS[m].engagement for m in metrics):
+            return Part(metrics, SESSIONS, dimensions)
+        plain = _plain(dimensions)
+        rollup = not filtered and len(plain) <= 1 and all(dimension(d).visit_rollup for d in plain)
+        return Part(metrics, VISIT_ROLLUP if rollup else VISITS, dimensions)
+    plain = _plain(dimensions)
+    rollup = (
+        not filtered
+        and len(plain) <= 1
+        and all(dimension(d).event_rollup for d in plain)
+        and all(METRICS[m].on_event_rollup for m in metrics)
+    )
+    return Part(metrics, EVENT_ROLLUP if rollup else EVENTS, dimensions)
+
+
+def _visit_part(metrics: tuple[str, ...], dimensions: tuple[str, ...], filtered: set[str]) -> Part:
+    # Plausible's rule: visit metrics broken down by page describe the visits that entered there.
+    mapped = tuple("visit:entry_page" if d == "event:page" else d for d in dimensions)
+    if EVENT in _scopes(mapped) | _scopes(filtered):
+        return Part(metrics, SESSIONS, mapped)
+    plain = _plain(mapped)
+    rollup = not filtered and len(plain) <= 1 and all(dimension(d).visit_rollup for d in plain)
+    return Part(metrics, VISIT_ROLLUP if rollup else VISITS, mapped)
+
+
+def plan(metrics: tuple[str, ...], dimensions: tuple[str, ...], filters: tuple[Any, ...]) -> list[Part]:
+    """The parts of a query (one or two), each with its source."""
+    filtered = filter_dimensions(filters)
+    event_metrics = tuple(m for m in metrics if METRICS[m].kind == EVENT)
+    visit_metrics = tuple(m for m in metrics if METRICS[m].kind == VISIT)
+    parts = []
+    if event_metrics:
+        parts.append(_event_part(event_metrics, dimensions, filtered))
+    if visit_metrics:
+        parts.append(_visit_part(visit_metrics, dimensions, filtered))
+    return parts
+
+
+def column_on_events(name: str, params: dict[str, Any]) -> str:
+    """SQL of a dimension over events rows (custom property keys bound as parameters)."""
+    declared = dimension(name)
+    if declared is None or declared.on_events is None:
+        raise ValueError(f"{name} is not an attribute of events")
+    if declared.on_events == "":
+        return _prop(name, params)
+    return declared.on_events
+
+
+def column_on_visits(name: str) -> str:
+    """SQL of a dimension over visit rows (stored and open visits)."""
+    declared = dimension(name)
+    if declared is None or declared.on_visits is None:
+        raise ValueError(f"{name} is not an attribute of visits")
+    return declared.on_visits
+
+
+def rollup_value(name: str) -> str:
+    """SQL of a dimension's shown value over a rollup row's `value` column."""
+    declared = dimension(name)
+    if declared is None:
+        raise ValueError(f"unknown dimension {name}")
+    return declared.on_rollup
+
+
+def column_on_sessions(name: str, params: dict[str, Any]) -> str:
+    """SQL of a dimension over sessionised event rows: event attributes of the event, visit ones of its visit."""
+    declared = dimension(name)
+    if declared is None:
+        raise ValueError(f"unknown dimension {name}")
+    if declared.scope == VISIT:
+        return column_on_visits(name)
+    if declared.on_events == "toString(hostname)":
+        return "event_hostname"  # the visit's entry host is `hostname` in these rows
+    return column_on_events(name, params)
+
+
+def _prop(name: str, params: dict[str, Any]) -> str:
+    """A custom property's value ("" where the event has none); the key is a bound parameter."""
+    key = name.split(":", 2)[2]
+    slot = f"prop_{sum(1 for k in params if k.startswith('prop_'))}"
+    params[slot] = key
+    return f"prop_values[indexOf(prop_keys, %({slot})s)]"

@@ -1,0 +1,215 @@
+"""Every dimension and metric of the stats API, declared once: scope, SQL on each table, label, filter rules.
+
+Validation (dashboard/query.py), the planner (dashboard/planner.py), the dashboard's panels and filters,
+the CSV exports and docs/stats-api.md's tables are all derived from these declarations; a test keeps the
+docs and the rollup views in step with them.
+
+Scopes follow Plausible's: an `event:` dimension is an attribute of each event; a `visit:` dimension is an
+attribute of the visit, taken from its entry (first) event, and applies to every metric: the pageviews
+of a visit that came from Google all count under Google.
+"""
+
+from dataclasses import dataclass
+
+from storage.channels import channel_sql
+from storage.value_names import browser_sql, device_sql, os_sql, referrer_sql, screen_sql, source_sql
+
+EVENT = "event"
+VISIT = "visit"
+TIME = "time"
+SEARCH = "search"
+DERIVED = "derived"
+
+# Names of the visit rows' columns (stored visits, open visits and sessionised events share them) are the
+# events table's, so one expression serves both kinds of row.
+NOT_SET = "(not set)"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One dimension: where it lives, its SQL on event and visit rows, and how it is shown."""
+
+    name: str
+    scope: str
+    label: str
+    # SQL over an events row (None: events alone cannot tell, e.g. the entry page).
+    on_events: str | None
+    # SQL over a visit row (stored visits, open visits); None: not a visit attribute.
+    on_visits: str | None
+    # The dimension value of the visit rollups (visit_hourly/visit_daily) and of the event rollups
+    # (dimension_hourly/...); None: no rollup holds it.
+    visit_rollup: str | None = None
+    event_rollup: str | None = None
+    # SQL of the shown value over a rollup row's `value` column (stored names renamed, as on the other rows).
+    on_rollup: str = "value"
+    # Shown for an empty value.
+    empty: str = NOT_SET
+    # Values are matched case-insensitively by default (Plausible's default is case-sensitive; this only
+    # changes what `contains` does when the modifier is absent).
+    filterable: bool = True
+
+
+def _event(name: str, label: str, sql: str, rollup: bool = False) -> Dimension:
+    return Dimension(f"event:{name}", EVENT, label, sql, None, event_rollup=f"event:{name}" if rollup else None)
+
+
+def _visit(
+    name: str, label: str, sql: str, rollup: bool = True, empty: str = NOT_SET, on_rollup: str = "value"
+) -> Dimension:
+    visit_rollup = f"visit:{name}" if rollup else None
+    return Dimension(f"visit:{name}", VISIT, label, sql, sql, visit_rollup, empty=empty, on_rollup=on_rollup)
+
+
+_DIMENSIONS: tuple[Dimension, ...] = (
+    _event("page", "Page", "pathname", rollup=True),
+    _event("name", "Event name", "name"),
+    _event("hostname", "Hostname", "toString(hostname)"),
+    Dimension("visit:entry_page", VISIT, "Entry page", None, "entry_page", visit_rollup="visit:entry_page"),
+    Dimension("visit:exit_page", VISIT, "Exit page", None, "exit_page", visit_rollup="visit:exit_page"),
+    Dimension("visit:entry_page_hostname", VISIT, "Entry page hostname", None, "toString(hostname)"),
+    Dimension("visit:exit_page_hostname", VISIT, "Exit page hostname", None, "toString(exit_hostname)"),
+    _visit("source", "Source", source_sql("source"), empty="Direct / None", on_rollup=source_sql("value")),
+    _visit(
+        "referrer",
+        "Referrer",
+        referrer_sql("referrer", "referrer_host"),
+        empty="Direct / None",
+        on_rollup=referrer_sql(None, "value"),
+    ),
+    _visit("channel", "Channel", channel_sql("source", "utm_medium", "utm_source", "utm_campaign"), rollup=False),
+    _visit("utm_source", "UTM source", "utm_source"),
+    _visit("utm_medium", "UTM medium", "utm_medium"),
+    _visit("utm_campaign", "UTM campaign", "utm_campaign"),
+    _visit("utm_content", "UTM content", "utm_content", rollup=False),
+    _visit("utm_term", "UTM term", "utm_term", rollup=False),
+    _visit("browser", "Browser", browser_sql("browser"), on_rollup=browser_sql("value")),
+    _visit("browser_version", "Browser version", "toString(browser_version)", rollup=False),
+    _visit("os", "Operating system", os_sql("os"), on_rollup=os_sql("value")),
+    _visit("os_version", "OS version", "toString(os_version)", rollup=False),
+    _visit("device", "Device", device_sql("device"), on_rollup=device_sql("value")),
+    _visit("screen", "Screen size", screen_sql("screen_width"), rollup=False),
+    _visit("country", "Country", "toString(country)"),
+)
+DIMENSIONS: dict[str, Dimension] = {dimension.name: dimension for dimension in _DIMENSIONS}
+
+# `event:props:<key>`: a custom property of the event, "" where the event has none.
+PROPS_PREFIX = "event:props:"
+MAX_PROP_KEY = 300
+
+
+def dimension(name: str) -> Dimension | None:
+    """The declared dimension of a name, including custom properties; None when unknown."""
+    if name.startswith(PROPS_PREFIX):
+        key = name[len(PROPS_PREFIX) :]
+        if not key or len(key) > MAX_PROP_KEY:
+            return None
+        # The key is bound as a parameter by the planner (%(prop_<n>)s), never pasted into SQL.
+        return Dimension(name, EVENT, f"Property {key}", "", None)
+    return DIMENSIONS.get(name)
+
+
+# Time dimension → bucket of a DateTime column {col} in the site's time zone, labelled as Plausible does.
+TIME_DIMENSIONS: dict[str, str] = {
+    "time:minute": "toString(toStartOfMinute({col}, %(tz)s), %(tz)s)",
+    "time:hour": "toString(toStartOfHour({col}, %(tz)s), %(tz)s)",
+    "time:day": "toString(toDate({col}, %(tz)s))",
+    # Weeks start on Monday (mode 1 of toMonday); a week cut by the range starts at the range's first day.
+    "time:week": "toString(greatest(toMonday(toDate({col}, %(tz)s)), toDate(%(first_day)s)))",
+    "time:month": "toString(greatest(toStartOfMonth(toDate({col}, %(tz)s)), toDate(%(first_day)s)))",
+}
+# "time" (the dimension) stands for the natural bucket of the range; dashboard/query.py resolves it.
+SEARCH_DIMENSION = "search:term"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: its kind, its SQL on each source, and how it is shown and rounded."""
+
+    name: str
+    kind: str  # EVENT (counted from events), VISIT (from visits), SEARCH, or DERIVED (from other metrics)
+    label: str
+    # Over events rows, and over the event rollups' states; None where that source cannot give it.
+    on_events: str | None
+    on_event_rollup: str | None
+    # Over visit rows carrying v_* per-visit columns (see dashboard/visit_rows.py).
+    on_visits: str | None
+    # Needs engagement events (the other metrics skip them).
+    engagement: bool = False
+
+
+# Engaged time and scroll depth are averaged over (visitor, page) pairs that sent engagement events.
+_ENGAGED_PAIRS = "uniqExactIf(visitor_id, pathname, name = 'engagement')"
+# Largest scroll depth per (visitor, page): sort (pair hash, depth) and keep the last of each pair.
+_DEPTHS = "arraySort(groupArrayIf((cityHash64(visitor_id, pathname), scroll_depth), name = 'engagement'))"
+_PAIR_KEYS = f"arrayMap(x -> tupleElement(x, 1), {_DEPTHS})"
+_MAX_DEPTHS = (
+    f"arrayFilter((depth, key, next) -> key != next, arrayMap(x -> tupleElement(x, 2), {_DEPTHS}), "
+    f"{_PAIR_KEYS}, arrayPushBack(arrayPopFront({_PAIR_KEYS}), 0))"
+)
+_VISITS = "sum(v_visits)"
+
+_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "visitors",
+        EVENT,
+        "Visitors",
+        "uniqCombinedIf(visitor_id, name != 'engagement')",
+        "uniqCombinedMerge(visitors)",
+        "uniqCombinedMerge(v_visitors)",
+    ),
+    Metric(
+        "pageviews", EVENT, "Pageviews", "countIf(name = 'pageview')", "sumMerge(pageviews)", "sum(v_pageviews)"
+    ),
+    Metric("events", EVENT, "Events", "countIf(name != 'engagement')", "sumMerge(events)", "sum(v_events)"),
+    Metric("visits", VISIT, "Visits", None, None, _VISITS),
+    Metric(
+        "bounce_rate",
+        VISIT,
+        "Bounce rate",
+        None,
+        None,
+        f"if({_VISITS} = 0, 0, round(100 * sum(v_bounces) / {_VISITS}))",
+    ),
+    Metric(
+        "visit_duration",
+        VISIT,
+        "Visit duration",
+        None,
+        None,
+        f"if({_VISITS} = 0, 0, round(sum(v_duration) / {_VISITS} / 1000))",
+    ),
+    Metric(
+        "views_per_visit",
+        VISIT,
+        "Views per visit",
+        None,
+        None,
+        f"if({_VISITS} = 0, 0, round(sum(v_pageviews) / {_VISITS}, 2))",
+    ),
+    Metric(
+        "time_on_page",
+        EVENT,
+        "Time on page",
+        f"if({_ENGAGED_PAIRS} = 0, NULL, round(sumIf(engagement_ms, name = 'engagement') / {_ENGAGED_PAIRS} / 1000))",
+        None,
+        None,
+        engagement=True,
+    ),
+    Metric(
+        "scroll_depth",
+        EVENT,
+        "Scroll depth",
+        f"if({_ENGAGED_PAIRS} = 0, NULL, round(arraySum({_MAX_DEPTHS}) / length({_MAX_DEPTHS})))",
+        None,
+        None,
+        engagement=True,
+    ),
+    Metric("percentage", DERIVED, "%", None, None, None),
+    Metric("conversion_rate", DERIVED, "Conversion rate", None, None, None),
+    Metric("searches", SEARCH, "Searches", None, None, None),
+    Metric("zero_result_searches", SEARCH, "No results", None, None, None),
+)
+METRICS: dict[str, Metric] = {metric.name: metric for metric in _METRICS}
+EVENT_METRICS = frozenset(m.name for m in _METRICS if m.kind == EVENT)
+VISIT_METRICS = frozenset(m.name for m in _METRICS if m.kind == VISIT)
+SEARCH_METRICS: dict[str, str] = {"searches": "searches", "zero_result_searches": "zero_result_searches"}
