@@ -148,6 +148,7 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
         service=teller.ingest,
         max_body_bytes=settings.max_body_bytes,
         max_batch_events=settings.max_batch_events,
+        max_batch_bytes=settings.max_batch_bytes,
     )
     app.add_middleware(ClientPrefixMiddleware, trusted_proxies=TrustedProxies(settings.trusted_proxies))
     return app

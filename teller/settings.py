@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(65_536, ge=1024, description="Largest accepted body of one event, in bytes.")
     max_batch_events: int = Field(1_000, ge=1, description="Most events accepted in one POST /api/events.")
+    max_batch_bytes: int = Field(
+        1 << 20, ge=1024, description="Largest accepted body of one POST /api/events, in bytes."
+    )
     site_refresh_interval: float = Field(
         10.0, gt=0, description="Seconds between reloads of sites and salts shared through ClickHouse."
     )

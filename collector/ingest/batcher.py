@@ -113,7 +113,14 @@ class Batcher:
             self._wake.clear()
             started = time.monotonic()
             failures = self.failed_flushes
-            if self.flush():
+            try:
+                flushed = self.flush()
+            except Exception:
+                # A dead flush thread would leave ingest answering 503 for good: log it, back off, try again.
+                log.exception("flushing %s failed", self.sink.table)
+                self.failed_flushes += 1
+                flushed = 0
+            if flushed:
                 self.flushes += 1
                 self.flush_seconds += time.monotonic() - started
             if self.failed_flushes > failures:

@@ -10,6 +10,9 @@ import orjson
 MAX_NAME = 120
 MAX_URL = 2000
 MAX_DOMAIN = 1000
+# Plausible's tracker names a handful of sites at most; each distinct one is a stored row, so the bound
+# is what one event may cost (66 copies of one domain used to store 66 rows).
+MAX_DOMAINS = 10
 MAX_PROPS = 30
 MAX_PROP_KEY = 300
 MAX_PROP_VALUE = 2000
@@ -114,6 +117,17 @@ def _props(body: dict[str, Any]) -> dict[str, str]:
     return props
 
 
+def _domains(value: str) -> list[str]:
+    """The distinct sites of a comma-separated domain field, normalised as sites are (lower case, no www.)."""
+    names = (part.strip().lower().removeprefix("www.") for part in value.split(","))
+    domains = [name for name in dict.fromkeys(names) if name]
+    if not domains:
+        raise RequestError("field 'domain' must name at least one site")
+    if len(domains) > MAX_DOMAINS:
+        raise RequestError(f"field 'domain' names more than {MAX_DOMAINS} sites")
+    return domains
+
+
 def parse_event(body: Any) -> EventRequest:
     """Validate one decoded JSON payload into an EventRequest."""
     if not isinstance(body, dict):
@@ -124,10 +138,7 @@ def parse_event(body: Any) -> EventRequest:
     url = _string(body, "u", "url", MAX_URL, required=True)
     if not url.startswith(("http://", "https://")):
         raise RequestError("field 'url' must be an absolute http(s) URL")
-    domain = _string(body, "d", "domain", MAX_DOMAIN, required=True)
-    domains = [d.strip().lower() for d in domain.split(",") if d.strip()]
-    if not domains:
-        raise RequestError("field 'domain' must name at least one site")
+    domains = _domains(_string(body, "d", "domain", MAX_DOMAIN, required=True))
     interactive = body.get("i", body.get("interactive", True))
     return EventRequest(
         name=name.strip(),

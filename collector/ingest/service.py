@@ -22,6 +22,40 @@ class Outcome:
     dropped: list[str] = field(default_factory=list)
 
 
+class Pending:
+    """The rows of one ingest request, run through the pipeline event by event and buffered together by commit."""
+
+    def __init__(
+        self, service: "IngestService", ip_prefix: str, user_agent: str, prefetch: bool, do_not_track: bool
+    ) -> None:
+        self.service = service
+        self.ip_prefix = ip_prefix
+        self.user_agent = user_agent
+        self.prefetch = prefetch
+        self.do_not_track = do_not_track
+        self.now = service.clock()
+        self.outcome = Outcome()
+        self.rows: list[tuple] = []
+        self.searches: list[tuple[str, Search, bool]] = []
+
+    def add(self, request: EventRequest) -> None:
+        """Run the pipeline for every domain of the request (its domains are distinct, see request.py)."""
+        service, outcome = self.service, self.outcome
+        for domain in request.domains:
+            ctx = Context(request, domain, self.ip_prefix, self.user_agent, self.now, self.prefetch, self.do_not_track)
+            try:
+                event = run_pipeline(ctx, service.state)
+            except Dropped as drop:
+                outcome.dropped.append(drop.reason)
+                service.dropped[drop.reason] += 1
+                continue
+            if ctx.keep_event:
+                self.rows.append(event.row())
+            if ctx.search is not None and service.searches is not None:
+                self.searches.append((ctx.site, ctx.search, ctx.keep_event))
+            outcome.buffered += 1
+
+
 class IngestService:
     """The pipeline plus the batchers of events and search counts, with counters for the metrics endpoint."""
 
@@ -56,35 +90,28 @@ class IngestService:
         do_not_track: bool = False,
     ) -> Outcome:
         """Run the pipeline for every request and domain; buffer all rows at once, or none (BufferFull)."""
-        outcome = Outcome()
-        now = self.clock()
-        rows: list[tuple] = []
-        searches: list[tuple[str, Search, bool]] = []
+        pending = self.begin(ip_prefix, user_agent, prefetch, do_not_track)
         for request in requests:
-            for domain in request.domains:
-                ctx = Context(request, domain.removeprefix("www."), ip_prefix, user_agent, now, prefetch, do_not_track)
-                try:
-                    event = run_pipeline(ctx, self.state)
-                except Dropped as drop:
-                    outcome.dropped.append(drop.reason)
-                    self.dropped[drop.reason] += 1
-                    continue
-                if ctx.keep_event:
-                    rows.append(event.row())
-                if ctx.search is not None and self.searches is not None:
-                    searches.append((ctx.site, ctx.search, ctx.keep_event))
-                outcome.buffered += 1
-        if rows:
+            pending.add(request)
+        return self.commit(pending)
+
+    def begin(self, ip_prefix: str, user_agent: str, prefetch: bool = False, do_not_track: bool = False) -> Pending:
+        """An empty Pending for one request's events: add them, then commit."""
+        return Pending(self, ip_prefix, user_agent, prefetch, do_not_track)
+
+    def commit(self, pending: Pending) -> Outcome:
+        """Buffer the pending rows all at once, or none (BufferFull), then their search counts."""
+        if pending.rows:
             # One spool write for the whole request: the largest per-event cost on the batch endpoint.
-            self.buffer.add(rows)
-        for site, search, with_event in searches:
+            self.buffer.add(pending.rows)
+        for site, search, with_event in pending.searches:
             try:
-                row = search_row(site, self.state.sites[site].timezone, now, search)
+                row = search_row(site, self.state.sites[site].timezone, pending.now, search)
                 self.searches.add((row,))  # type: ignore[union-attr]
             except BufferFull:
                 if not with_event:
                     raise
                 # The event row is kept; failing the request would make the client resend it.
                 self.dropped["search_buffer_full"] += 1
-        self.accepted += outcome.buffered
-        return outcome
+        self.accepted += pending.outcome.buffered
+        return pending.outcome

@@ -4,8 +4,12 @@ Segments hold already-anonymised rows as JSON lines. The open segment is sealed 
 sealed segment is deleted once ClickHouse has its rows, and kept (and replayed in order) while
 ClickHouse is unreachable or after a crash. os.write puts the bytes in the kernel's page cache, so an
 acknowledged row survives `kill -9` of the process without fsync; fsync adds power-loss safety.
+
+A write the file system refuses (ENOSPC, EDQUOT, EIO) is undone: the segment is cut back to its last
+whole row, so a row that was not acknowledged is never replayed, and the caller answers 503.
 """
 
+import errno
 import logging
 import os
 import re
@@ -24,7 +28,7 @@ _SEGMENT = re.compile(r"^(\d{12})\.(open|sealed)$")
 
 
 class SpoolFull(RuntimeError):
-    """The spool holds its maximum number of bytes; the caller should answer 503."""
+    """The spool holds its maximum number of bytes, or its disk refused the write; the caller should answer 503."""
 
 
 def claim_spool_dir(base: Path) -> tuple[Path, int]:
@@ -57,6 +61,10 @@ class Spool:
         self._sequence = max((number for number, _ in existing), default=0) + 1
         self.bytes = sum(self._path(n, "sealed").stat().st_size for n, _ in existing)
         self._open_bytes = 0
+        # Set when a failed write could not be cut back: the next write starts a new line, so the fragment
+        # stays a line of its own that replay skips instead of corrupting the row after it.
+        self._torn = False
+        self._refusing = False
         self._fd = self._open(self._sequence)
 
     def _path(self, number: int, state: str) -> Path:
@@ -77,30 +85,77 @@ class Spool:
         return os.open(self._path(number, "open"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     def append(self, rows: Iterable[tuple]) -> None:
-        """Write rows to the open segment in one system call; raise SpoolFull when over the limit."""
+        """Write rows to the open segment in one system call; SpoolFull when over the limit or the disk refuses."""
         data = b"".join(orjson.dumps(row) + b"\n" for row in rows)
         with self._lock:
             if self.bytes + len(data) > self.max_bytes:
                 raise SpoolFull(str(self.directory))
-            os.write(self._fd, data)
+            if self._torn:
+                data = b"\n" + data
+            try:
+                self._write_all(data)
+                if self.fsync == "always":
+                    os.fsync(self._fd)
+            except OSError as error:
+                self._undo(error)
+                raise SpoolFull(f"{self.directory}: {error.strerror}") from None
+            if self._refusing:
+                self._refusing = False
+                log.warning("the spool in %s takes writes again", self.directory)
+            self._torn = False
             self.bytes += len(data)
             self._open_bytes += len(data)
-            if self.fsync == "always":
-                os.fsync(self._fd)
+
+    def _write_all(self, data: bytes) -> None:
+        """os.write until every byte is written: a nearly full disk takes part of a write and refuses the rest."""
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            if written <= 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            view = view[written:]
+
+    def _undo(self, error: OSError) -> None:
+        """Cut the open segment back to its last whole row after a refused write."""
+        if not self._refusing:
+            self._refusing = True
+            log.warning("the spool in %s refused a write, answering 503 until it takes them: %s", self.directory, error)
+        try:
+            os.ftruncate(self._fd, self._open_bytes)
+        except OSError as truncating:
+            size = os.fstat(self._fd).st_size
+            left = size - self._open_bytes
+            log.error("could not cut %d bytes of a refused write from the spool: %s", left, truncating)
+            self.bytes += left
+            self._open_bytes = size
+            self._torn = True
 
     def seal(self) -> Path | None:
         """Close the open segment and start a new one; return the sealed file, or None if it was empty."""
+        # An OSError (a full disk refusing the new segment's file) leaves the open segment as it was.
         with self._lock:
             if not self._open_bytes:
                 return None
             if self.fsync != "never":
-                os.fsync(self._fd)
-            os.close(self._fd)
+                try:
+                    os.fsync(self._fd)
+                except OSError as error:
+                    # The rows are acknowledged and in memory for this flush's insert: only power loss before
+                    # it could lose them, so the seal goes on.
+                    log.warning("fsync of spool segment %d failed: %s", self._sequence, error)
             number = self._sequence
-            os.replace(self._path(number, "open"), self._path(number, "sealed"))
+            fd = self._open(number + 1)
+            try:
+                os.replace(self._path(number, "open"), self._path(number, "sealed"))
+            except OSError:
+                os.close(fd)
+                self._path(number + 1, "open").unlink(missing_ok=True)
+                raise
+            os.close(self._fd)
+            self._fd = fd
             self._sequence += 1
             self._open_bytes = 0
-            self._fd = self._open(self._sequence)
+            self._torn = False
             return self._path(number, "sealed")
 
     def sealed(self) -> list[Path]:

@@ -44,7 +44,12 @@ class SpooledSink:
 
     def seal(self) -> None:
         """Seal the open segment; it joins the backlog with its rows."""
-        segment = self.spool.seal()
+        try:
+            segment = self.spool.seal()
+        except OSError as error:
+            # Nothing changed: the rows stay in the open segment and in memory, and the next flush seals them.
+            log.warning("sealing a spool segment failed, retrying at the next flush: %s", error)
+            return
         batch, self.rows = self.rows, []
         if segment is not None:
             self._backlog.append((segment, batch))

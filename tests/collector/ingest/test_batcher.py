@@ -76,3 +76,30 @@ def test_the_thread_writes_at_flush_rows_and_stop_writes_the_rest() -> None:
         batcher.stop()
     assert store.batches == [[("a", 1), ("a", 2), ("a", 3)], [("a", 4)]]
     assert batcher.written == 4
+
+
+class _BrokenOnce(MemorySink):
+    """A memory sink whose first seal raises an unexpected error (an I/O error of a spool, say)."""
+
+    def __init__(self, store: _Store) -> None:
+        super().__init__(store, "t", COLUMNS)  # type: ignore[arg-type]
+        self.broken = True
+
+    def seal(self) -> None:
+        if self.broken:
+            self.broken = False
+            raise OSError(5, "Input/output error")
+        super().seal()
+
+
+def test_an_unexpected_error_does_not_end_the_flush_thread(caplog: pytest.LogCaptureFixture) -> None:
+    store = _Store()
+    batcher = Batcher(_BrokenOnce(store), flush_interval=0.05)
+    batcher.add([("a", 1)])
+    batcher.start()
+    try:
+        assert store.inserted.wait(5), "the flush thread died with the first error"
+    finally:
+        batcher.stop()
+    assert store.batches == [[("a", 1)]] and batcher.failed_flushes == 1
+    assert "flushing t failed" in caplog.text

@@ -68,9 +68,7 @@ def test_answers_of_good_bad_oversized_and_batch_posts(harness: Harness) -> None
     harness.add_site(SITE)
     settings = harness.settings
     client = harness.client()
-    for path, body, headers, expected in _cases(
-        settings.max_body_bytes, settings.max_body_bytes * settings.max_batch_events
-    ):
+    for path, body, headers, expected in _cases(settings.max_body_bytes, settings.max_batch_bytes):
         response = client.post(path, content=body, headers={"Content-Type": "text/plain", **headers})
         assert (response.status_code, list(response.headers.multi_items()), response.content) == expected, path
     harness.flush()

@@ -1,7 +1,9 @@
 """Per-network rate limiting of ingest requests."""
 
+import math
 from pathlib import Path
 
+import pytest
 from harness import Harness
 
 from collector.ingest.rate_limit import PrefixRateLimiter
@@ -24,6 +26,18 @@ def test_bucket_refills_at_the_rate() -> None:
     assert limiter.allow("85.214.132.0")  # another network has its own bucket
     clock.now += 0.1  # one token back
     assert limiter.allow("195.159.103.0") and not limiter.allow("195.159.103.0")
+
+
+def test_a_cost_takes_all_its_tokens_or_none_and_says_how_long_to_wait() -> None:
+    clock = Clock()
+    limiter = PrefixRateLimiter(rate=10, burst=100, clock=clock)
+    assert limiter.take("195.159.103.0", 60) == 0.0
+    assert limiter.take("195.159.103.0", 50) == pytest.approx(1.0)  # 10 tokens short at 10 per second
+    assert limiter.take("195.159.103.0", 40) == 0.0  # the refused cost took nothing
+    clock.now += 2.0
+    assert limiter.take("195.159.103.0", 20, paid=1) == 0.0 and limiter.take("195.159.103.0", 2) > 0
+    assert limiter.take("195.159.103.0", 101) == math.inf  # more than the bucket ever holds
+    assert PrefixRateLimiter(rate=0, burst=1).take("195.159.103.0", 1000) == 0.0
 
 
 def test_off_and_loopback_are_unlimited() -> None:
