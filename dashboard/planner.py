@@ -12,6 +12,9 @@ a visit part (visits, bounce rate, visit duration, views per visit). Each part i
 
 A visit dimension or filter used with an event metric counts the visit's events under the visit's entry
 attributes; `event:page` as the dimension of a visit metric stands for the entry page.
+
+Rollups hold whole UTC hours, so a range that starts or ends inside an hour (a datetime range, a time
+zone 30 minutes off UTC) or a `time:minute` bucket is answered from events and visits instead.
 """
 
 from collections.abc import Iterable
@@ -69,17 +72,20 @@ def _plain(dimensions: Iterable[str]) -> list[str]:
     return [d for d in dimensions if d not in TIME_DIMENSIONS]
 
 
-def _event_part(metrics: tuple[str, ...], dimensions: tuple[str, ...], filtered: set[str]) -> Part:
+def _event_part(
+    metrics: tuple[str, ...], dimensions: tuple[str, ...], filtered: set[str], rollups: bool = True
+) -> Part:
     scopes = _scopes(dimensions) | _scopes(filtered)
     if VISIT in scopes:
         if EVENT in scopes or any(METRICS[m].engagement for m in metrics):
             return Part(metrics, SESSIONS, dimensions)
         plain = _plain(dimensions)
-        rollup = not filtered and len(plain) <= 1 and all(dimension(d).visit_rollup for d in plain)
+        rollup = rollups and not filtered and len(plain) <= 1 and all(dimension(d).visit_rollup for d in plain)
         return Part(metrics, VISIT_ROLLUP if rollup else VISITS, dimensions)
     plain = _plain(dimensions)
     rollup = (
-        not filtered
+        rollups
+        and not filtered
         and len(plain) <= 1
         and all(dimension(d).event_rollup for d in plain)
         and all(METRICS[m].on_event_rollup for m in metrics)
@@ -87,26 +93,35 @@ def _event_part(metrics: tuple[str, ...], dimensions: tuple[str, ...], filtered:
     return Part(metrics, EVENT_ROLLUP if rollup else EVENTS, dimensions)
 
 
-def _visit_part(metrics: tuple[str, ...], dimensions: tuple[str, ...], filtered: set[str]) -> Part:
+def _visit_part(
+    metrics: tuple[str, ...], dimensions: tuple[str, ...], filtered: set[str], rollups: bool = True
+) -> Part:
     # Plausible's rule: visit metrics broken down by page describe the visits that entered there.
     mapped = tuple("visit:entry_page" if d == "event:page" else d for d in dimensions)
     if EVENT in _scopes(mapped) | _scopes(filtered):
         return Part(metrics, SESSIONS, mapped)
     plain = _plain(mapped)
-    rollup = not filtered and len(plain) <= 1 and all(dimension(d).visit_rollup for d in plain)
+    rollup = rollups and not filtered and len(plain) <= 1 and all(dimension(d).visit_rollup for d in plain)
     return Part(metrics, VISIT_ROLLUP if rollup else VISITS, mapped)
 
 
-def plan(metrics: tuple[str, ...], dimensions: tuple[str, ...], filters: tuple[Any, ...]) -> list[Part]:
-    """The parts of a query (one or two), each with its source."""
+def rollups_can_answer(start: int, end: int, dimensions: Iterable[str]) -> bool:
+    """True when [start, end) is made of whole UTC hours and no bucket is finer than an hour."""
+    return start % 3600 == 0 and end % 3600 == 0 and "time:minute" not in dimensions
+
+
+def plan(
+    metrics: tuple[str, ...], dimensions: tuple[str, ...], filters: tuple[Any, ...], rollups: bool = True
+) -> list[Part]:
+    """The parts of a query (one or two), each with its source; rollups=False keeps to events and visits."""
     filtered = filter_dimensions(filters)
     event_metrics = tuple(m for m in metrics if METRICS[m].kind == EVENT)
     visit_metrics = tuple(m for m in metrics if METRICS[m].kind == VISIT)
     parts = []
     if event_metrics:
-        parts.append(_event_part(event_metrics, dimensions, filtered))
+        parts.append(_event_part(event_metrics, dimensions, filtered, rollups))
     if visit_metrics:
-        parts.append(_visit_part(visit_metrics, dimensions, filtered))
+        parts.append(_visit_part(visit_metrics, dimensions, filtered, rollups))
     return parts
 
 

@@ -13,6 +13,7 @@ from dashboard.planner import (
     column_on_events,
     plan,
     rollup_value,
+    rollups_can_answer,
 )
 from dashboard.query import MAX_LIMIT, StatsQuery
 from dashboard.registry import DERIVED, METRICS, TIME_DIMENSIONS, dimension
@@ -27,7 +28,8 @@ from storage.visits import watermark
 
 def query_plan(query: StatsQuery) -> list[Part]:
     """The plan of a query (see dashboard/planner.py)."""
-    return plan(query.metrics, query.dimensions, query.filters)
+    rollups = rollups_can_answer(query.start, query.end, query.dimensions)
+    return plan(query.metrics, query.dimensions, query.filters, rollups)
 
 
 def uses_rollup(query: StatsQuery) -> bool:

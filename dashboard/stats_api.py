@@ -1,5 +1,6 @@
 """POST /api/v2/query: the Stats API, shaped like Plausible's v2 (a subset), behind bearer keys."""
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -10,12 +11,15 @@ from fastapi import APIRouter, Request, Response
 
 from dashboard.auth import ApiKeyAuth, refusal
 from dashboard.json_response import json_error, json_response
-from dashboard.query import QueryError, parse_query
+from dashboard.query import QueryError, StatsQuery, parse_query
 from dashboard.search_terms import is_search_query, run_search_query
 from dashboard.stats import run_query, uses_rollup
+from dashboard.time_labels import time_labels
 from storage.store import Store, StoreError
 
 MAX_QUERY_BYTES = 65_536
+# meta.total_rows counts every row of the answer, as if no pagination was asked for.
+UNPAGED = 10**9
 QUERY_BODY = {
     "requestBody": {
         "required": True,
@@ -90,17 +94,26 @@ def build_stats_router(
         except StoreError:
             return json_error(503, "the database could not answer the query")
         search = is_search_query(stats_query)
-        try:
+
+        def answer(asked: StatsQuery) -> list[dict[str, list[Any]]]:
             if search:
-                results = run_search_query(store, stats_query, search_min_count)
-            else:
-                results = run_query(store, stats_query)
+                return run_search_query(store, asked, search_min_count)
+            return run_query(store, asked)
+
+        try:
+            results = answer(stats_query)
+            unpaged = dataclasses.replace(stats_query, limit=UNPAGED, offset=0)
+            total_rows = len(answer(unpaged)) if stats_query.include.total_rows else None
         except StoreError:
             return json_error(503, "the database could not answer the query")
         if search:
             meta = {"source": "search_terms", "time_zone": stats_query.timezone, "search_min_count": search_min_count}
         else:
             meta = {"source": "rollup" if uses_rollup(stats_query) else "events", "time_zone": stats_query.timezone}
+        if stats_query.include.time_labels:
+            meta["time_labels"] = time_labels(stats_query)
+        if total_rows is not None:
+            meta["total_rows"] = total_rows
         return json_response(200, {"results": results, "meta": meta, "query": stats_query.echo()})
 
     return router

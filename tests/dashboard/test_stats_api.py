@@ -126,3 +126,85 @@ def test_all_and_datetime_ranges(harness: Harness) -> None:
     assert harness.results({**raw, "date_range": ["2026-11-20T12:00:01Z", "2026-11-20T12:30:00Z"]}) == [(0,)]
     echoed = harness.query({**raw, "date_range": ["2026-11-20T13:00:00+01:00", "2026-11-20T13:30:00+01:00"]})
     assert echoed.json()["query"]["date_range"] == ["2026-11-20T12:00:00+00:00", "2026-11-20T12:30:00+00:00"]
+
+
+def _pageviews_at(harness: Harness, moments: list[str]) -> None:
+    """One pageview of / at each UTC time of 2026-11-20 (HH:MM), each visitor from its own network."""
+    for index, moment in enumerate(moments):
+        hour, minute = (int(part) for part in moment.split(":"))
+        harness.now = dt.datetime(2026, 11, 20, hour, minute, tzinfo=dt.UTC).timestamp()
+        harness.pageview(SITE, "/", ip=f"10.1.{index}.1")
+    harness.now = dt.datetime(2026, 11, 20, 23, 0, tzinfo=dt.UTC).timestamp()
+    harness.flush()
+
+
+def test_datetime_ranges_inside_an_hour_count_only_their_minutes(harness: Harness) -> None:
+    # Rollups hold whole hours: a range from 10:30 to 12:14:59 must not count 10:05 or 12:40.
+    harness.add_site(SITE)
+    _pageviews_at(harness, ["10:05", "10:45", "11:10", "12:05", "12:40"])
+    inside = {
+        **QUERY,
+        "metrics": ["visitors", "pageviews"],
+        "date_range": ["2026-11-20T10:30:00Z", "2026-11-20T12:14:59Z"],
+    }
+    assert harness.results(inside) == [(3, 3)]
+    assert harness.query(inside).json()["meta"]["source"] == "events"
+    by_hour = {**inside, "dimensions": ["time:hour"]}
+    hours = [("2026-11-20 10:00:00", 1, 1), ("2026-11-20 11:00:00", 1, 1), ("2026-11-20 12:00:00", 1, 1)]
+    assert harness.results(by_hour) == hours
+    # Whole hours still come from the rollups, with the same numbers as events.
+    whole = {**inside, "date_range": ["2026-11-20T10:00:00Z", "2026-11-20T12:59:59Z"]}
+    assert harness.results(whole) == [(5, 5)]
+    assert harness.query(whole).json()["meta"]["source"] == "rollup"
+    minutes = {**whole, "metrics": ["pageviews"], "dimensions": ["time:minute"]}
+    assert harness.results(minutes)[:2] == [("2026-11-20 10:05:00", 1), ("2026-11-20 10:45:00", 1)]
+
+
+def test_time_labels_list_every_bucket(harness: Harness) -> None:
+    # Plausible query_test "shows hourly data for a certain date with time_labels": rows only where there is
+    # data, meta.time_labels every hour of the day.
+    harness.add_site(SITE)
+    _pageviews_at(harness, ["00:00", "00:10", "23:59"])
+    body = {**QUERY, "metrics": ["pageviews"], "dimensions": ["time:hour"], "include": {"time_labels": True}}
+    answer = harness.query(body).json()
+    assert [row["dimensions"][0] for row in answer["results"]] == ["2026-11-20 00:00:00", "2026-11-20 23:00:00"]
+    assert answer["meta"]["time_labels"] == [f"2026-11-20 {hour:02d}:00:00" for hour in range(24)]
+    month = {**body, "dimensions": ["time:day"], "date_range": ["2026-11-01", "2026-11-30"]}
+    labels = harness.query(month).json()["meta"]["time_labels"]
+    assert len(labels) == 30 and labels[0] == "2026-11-01" and labels[-1] == "2026-11-30"
+    # Weeks start on Monday; the first is cut at the range's first day, as the rows are.
+    weeks = {**body, "dimensions": ["time:week"], "date_range": ["2026-11-04", "2026-11-20"]}
+    answer = harness.query(weeks).json()
+    assert answer["meta"]["time_labels"] == ["2026-11-04", "2026-11-09", "2026-11-16"]
+    assert [row["dimensions"][0] for row in answer["results"]] == ["2026-11-16"]
+    months = {**body, "dimensions": ["time"], "date_range": ["2026-01-15", "2026-11-20"]}
+    answer = harness.query(months).json()
+    assert answer["query"]["dimensions"] == ["time"]
+    assert answer["meta"]["time_labels"][:2] == ["2026-01-15", "2026-02-01"]
+    assert answer["meta"]["time_labels"][-1] == "2026-11-01" and len(answer["meta"]["time_labels"]) == 11
+    assert "time_labels" not in harness.query({**body, "include": {}}).json()["meta"]
+
+
+def test_time_labels_in_a_zone_off_utc_by_half_an_hour(harness: Harness) -> None:
+    harness.add_site(SITE, "Asia/Kolkata")
+    body = {**QUERY, "metrics": ["pageviews"], "dimensions": ["time:hour"], "include": {"time_labels": True}}
+    labels = harness.query(body).json()["meta"]["time_labels"]
+    assert labels == [f"2026-11-20 {hour:02d}:00:00" for hour in range(24)]
+
+
+def test_total_rows_counts_rows_beyond_the_page(harness: Harness) -> None:
+    harness.add_site(SITE)
+    for index, path in enumerate(["/a", "/b", "/b", "/c", "/c", "/c"]):
+        harness.pageview(SITE, path, ip=f"10.0.{index}.1", user_agent=CHROME_WINDOWS)
+    harness.flush()
+    body = {
+        **QUERY,
+        "metrics": ["pageviews"],
+        "dimensions": ["event:page"],
+        "pagination": {"limit": 1, "offset": 1},
+        "include": {"total_rows": True},
+    }
+    answer = harness.query(body).json()
+    assert [row["dimensions"] for row in answer["results"]] == [["/b"]]
+    assert answer["meta"]["total_rows"] == 3
+    assert "total_rows" not in harness.query({**body, "include": {}}).json()["meta"]

@@ -39,6 +39,8 @@ class Sender:
         self.acknowledged = 0
         self.refused = 0
         self.failed = 0
+        # Requests that reached Teller but got no answer (kill -9 mid-request): each may be stored once.
+        self.unanswered = 0
         self.retry_after: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -54,8 +56,12 @@ class Sender:
                     content=f'{{"n":"pageview","u":"https://{SITE}/p{index % 50}","d":"{SITE}"}}',
                     headers={"User-Agent": FIREFOX, "X-Forwarded-For": CLIENT_IP, "Content-Type": "text/plain"},
                 )
+            except httpx.ConnectError:
+                self.failed += 1
+                continue
             except httpx.HTTPError:
                 self.failed += 1
+                self.unanswered += 1
                 continue
             if response.status_code == 202 and "x-teller-dropped" not in response.headers:
                 self.acknowledged += 1
@@ -91,8 +97,8 @@ def _server_count(url: str) -> int:
         store.close()
 
 
-def _wait_for_count(url: str, expected: int, timeout: float = 60.0) -> float:
-    """Seconds until ClickHouse counts expected events; fail if it does not, or counts more."""
+def _wait_for_count(url: str, expected: int, unanswered: int = 0, timeout: float = 60.0) -> float:
+    """Seconds until ClickHouse counts the acknowledged events (plus at most the unanswered ones)."""
     started = time.monotonic()
     count = -1
     while time.monotonic() - started < timeout:
@@ -100,9 +106,9 @@ def _wait_for_count(url: str, expected: int, timeout: float = 60.0) -> float:
             count = _server_count(url)
         except Exception:  # noqa: BLE001  (the server may still be starting)
             count = -1
-        if count == expected:
+        assert count <= expected + unanswered, f"{count} events counted for {expected} acknowledged"
+        if count >= expected:
             return time.monotonic() - started
-        assert count <= expected, f"{count} events counted for {expected} acknowledged"
         time.sleep(0.25)
     raise AssertionError(f"{count} events counted after {timeout} s, expected {expected}")
 
@@ -163,12 +169,14 @@ def test_kill_9_loses_no_acknowledged_event(clickhouse: ThrowawayClickHouse, tmp
     restarted = _teller(tmp_path, url)
     restarted.start()
     try:
-        recovery = _wait_for_count(url, acknowledged)
+        # A request spooled just before the kill is stored although its answer never came.
+        recovery = _wait_for_count(url, acknowledged, unanswered=sender.unanswered)
+        counted = _server_count(url)
         print(
-            f"\nkill -9: acknowledged {acknowledged} before the kill, counted {acknowledged} "
-            f"{recovery:.1f} s after the restart"
+            f"\nkill -9: acknowledged {acknowledged} before the kill, {sender.unanswered} unanswered, "
+            f"counted {counted} {recovery:.1f} s after the restart"
         )
-        assert acknowledged > 100
+        assert acknowledged > 100 and acknowledged <= counted <= acknowledged + sender.unanswered
     finally:
         restarted.stop_quietly()
     assert file_hits(tmp_path, ip_forms(CLIENT_IP)) == []
@@ -253,13 +261,17 @@ def test_kill_9_embedded_engine(tmp_path: Path) -> None:
         }
         deadline = time.monotonic() + 60
         counted = -1
-        while time.monotonic() < deadline and counted != sender.acknowledged:
+        while time.monotonic() < deadline and counted < sender.acknowledged:
             response = httpx.post(
                 f"{restarted.url}/api/v2/query", json=query, headers={"Authorization": f"Bearer {key}"}
             )
             counted = response.json()["results"][0]["metrics"][0]
             time.sleep(0.2)
-        print(f"\nkill -9 (embedded): acknowledged {sender.acknowledged}, counted {counted}")
-        assert counted == sender.acknowledged > 100
+        print(
+            f"\nkill -9 (embedded): acknowledged {sender.acknowledged}, "
+            f"{sender.unanswered} unanswered, counted {counted}"
+        )
+        assert sender.acknowledged > 100
+        assert sender.acknowledged <= counted <= sender.acknowledged + sender.unanswered
     finally:
         restarted.stop_quietly()
