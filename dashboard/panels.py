@@ -11,7 +11,7 @@ from typing import Any
 
 from dashboard.periods import Period, buckets
 from dashboard.query import MAX_LIMIT, parse_query
-from dashboard.registry import DIMENSIONS
+from dashboard.registry import DIMENSIONS, NOT_SET
 from dashboard.search_terms import run_search_query
 from dashboard.stats import run_query
 from storage.store import Store
@@ -168,7 +168,8 @@ def run_panel(store: Store, panel: Panel, view: View, limit: int = 9, search_min
     rows = run_body(store, view, body, search_min_count)
     for row in rows:
         value = row["dimensions"][0]
-        if panel.hide_empty and value == "":
+        # The API labels an unset UTM value "(not set)"; its panels list set values only, as Plausible's do.
+        if panel.hide_empty and value in ("", NOT_SET):
             continue
         result.rows.append((value, row["metrics"]))
     result.rows = result.rows[:limit]
