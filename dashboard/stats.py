@@ -157,15 +157,16 @@ def _empty_label(name: str) -> str:
 
 
 def _stored_filter_values(query: StatsQuery) -> StatsQuery:
-    """Filters naming a dimension's empty label ("(not set)") match the empty value it stands for."""
+    """`is` / `is_not` filters naming a dimension's empty label ("(not set)", "Direct / None") also match
+    the empty value it stands for; the label itself stays, since some rows store it ("Direct / None")."""
 
     def stored(item: Any) -> Any:
         children = getattr(item, "children", None)
         if children is not None:
             return dataclasses.replace(item, children=tuple(stored(child) for child in children))
         label = _empty_label(item.dimension)
-        if label and label in item.values:
-            return dataclasses.replace(item, values=tuple("" if v == label else v for v in item.values))
+        if label and label in item.values and item.operator in ("is", "is_not") and "" not in item.values:
+            return dataclasses.replace(item, values=(*item.values, ""))
         return item
 
     return dataclasses.replace(query, filters=tuple(stored(item) for item in query.filters))
