@@ -1,7 +1,8 @@
 """Cases of Plausible's own Stats API tests, through real ingestion on both engines.
 
 Each test names its source: plausible/analytics
-test/plausible_web/controllers/api/external_stats_controller/query_test.exs, by test name. Plausible's
+test/plausible_web/controllers/api/external_stats_controller/query_test.exs (or, where said,
+query_time_on_page_test.exs), by test name. Plausible's
 `user_id: @user_id` is one visitor here (one client network and browser); each other pageview is a visitor
 of its own network. Where Teller answers differently on purpose, the comment says why (docs/metrics.md).
 """
@@ -184,3 +185,17 @@ def test_hourly_data_with_time_labels(harness: Harness) -> None:
     rows = [(row["dimensions"][0], *row["metrics"]) for row in answer["results"]]
     assert rows == [("2026-11-20 00:00:00", 1, 2, 1, 600, 0), ("2026-11-20 23:00:00", 1, 1, 1, 0, 100)]
     assert len(answer["meta"]["time_labels"]) == 24
+
+
+def test_time_on_page_from_engagement_data(harness: Harness) -> None:
+    # query_time_on_page_test.exs "aggregated new_time_on_page metric based on engagement data": engaged time
+    # of a page over the visitors who reported it, (120 + 20 + 60) / 2 = 100 s.
+    harness.add_site(SITE)
+    other = "85.214.132.117"
+    _view(harness, "00:00", USER, path="/blog")
+    _view(harness, "00:10", other, path="/blog")
+    for clock, ip, ms in (("00:10", USER, 120_000), ("00:11", USER, 20_000), ("00:10", other, 60_000)):
+        _at(harness, clock)
+        engagement = {"n": "engagement", "u": f"https://{SITE}/blog", "d": SITE, "e": ms, "sd": 50}
+        assert harness.post_event(engagement, ip=ip).status_code == 202
+    assert _query(harness, ["time_on_page"], dimensions=["event:page"]) == [("/blog", 100)]
