@@ -15,13 +15,26 @@ attributes; `event:page` as the dimension of a visit metric stands for the entry
 
 Rollups hold whole UTC hours, so a range that starts or ends inside an hour (a datetime range, a time
 zone 30 minutes off UTC) or a `time:minute` bucket is answered from events and visits instead.
+
+Imported statistics (include.imports) are one more source per part: the imported table that holds every
+dimension and filter of the part (`imported_table`), or none, and then the answer has no imported numbers
+(Plausible's imports_skip_reason: unsupported_interval for a bucket finer than a day, else unsupported_query).
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.registry import EVENT, METRICS, TIME_DIMENSIONS, VISIT, dimension
+from dashboard.registry import (
+    EVENT,
+    IMPORTED_DIMENSIONS,
+    IMPORTED_TIME_DIMENSIONS,
+    IMPORTED_TOTALS,
+    METRICS,
+    TIME_DIMENSIONS,
+    VISIT,
+    dimension,
+)
 
 EVENT_ROLLUP = "event_rollup"
 EVENTS = "events"
@@ -123,6 +136,35 @@ def plan(
     if visit_metrics:
         parts.append(_visit_part(visit_metrics, dimensions, filtered, rollups))
     return parts
+
+
+# Metrics the imported tables can add to (time on page and scroll depth are not in them as Teller counts).
+IMPORTED_METRICS = frozenset(
+    {"visitors", "pageviews", "events", "visits", "bounce_rate", "visit_duration", "views_per_visit"}
+)
+UNSUPPORTED_INTERVAL = "unsupported_interval"
+UNSUPPORTED_QUERY = "unsupported_query"
+
+
+def imported_table(part: Part, filtered: set[str]) -> tuple[str | None, str | None]:
+    """(the imported table answering a part, None) or (None, the reason imports cannot answer it)."""
+    if any(d in TIME_DIMENSIONS and d not in IMPORTED_TIME_DIMENSIONS for d in part.dimensions):
+        return None, UNSUPPORTED_INTERVAL
+    if not all(m in IMPORTED_METRICS for m in part.metrics):
+        return None, UNSUPPORTED_QUERY
+    named = set(_plain(part.dimensions)) | filtered
+    if METRICS[part.metrics[0]].kind == VISIT:
+        # As for stored visits: visit metrics by page are those of the visits that entered there.
+        named = {"visit:entry_page" if d == "event:page" else d for d in named}
+    if any(d not in IMPORTED_DIMENSIONS for d in named):
+        return None, UNSUPPORTED_QUERY
+    tables = {IMPORTED_DIMENSIONS[d][0] for d in named}
+    if len(tables) > 1:
+        return None, UNSUPPORTED_QUERY
+    table = tables.pop() if tables else IMPORTED_TOTALS
+    if table == "imported_custom_events" and METRICS[part.metrics[0]].kind == VISIT:
+        return None, UNSUPPORTED_QUERY
+    return table, None
 
 
 def column_on_events(name: str, params: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from dashboard.filters import (
     FilterTree,
     regex_problem,
 )
-from dashboard.registry import METRICS, SEARCH_DIMENSION, SEARCH_METRICS, TIME_DIMENSIONS, dimension
+from dashboard.registry import PUBLIC_METRICS, SEARCH_DIMENSION, SEARCH_METRICS, TIME_DIMENSIONS, dimension
 from storage.dates import month_start
 
 MAX_LIMIT = 10_000
@@ -69,7 +69,7 @@ class Include:
 
     time_labels: bool = False
     total_rows: bool = False
-    # Accepted for Plausible compatibility; Teller has no imported data.
+    # Add imported statistics (dashboard/imported.py); meta says whether they were and why not.
     imports: bool = False
 
 
@@ -375,7 +375,7 @@ def _metrics(value: Any) -> list[str]:
     if not metrics:
         raise QueryError("#/metrics: metrics must name at least one metric")
     for index, metric in enumerate(metrics):
-        if metric not in METRICS and metric not in SEARCH_METRICS:
+        if metric not in PUBLIC_METRICS and metric not in SEARCH_METRICS:
             raise QueryError(f"#/metrics/{index}: Invalid metric {_show(metric)}")
     if len(set(metrics)) != len(metrics):
         raise QueryError("#/metrics: Expected items to be unique but they were not.")
@@ -526,7 +526,7 @@ def _order_by(value: Any, metrics: list[str], asked: list[str], dimensions: list
         name, direction = item
         if direction not in ("asc", "desc"):
             raise QueryError(f'#/order_by/{index}/1: each order_by item must be [name, "asc" or "desc"]')
-        if name not in METRICS and name not in SEARCH_METRICS and not _is_dimension(name):
+        if name not in PUBLIC_METRICS and name not in SEARCH_METRICS and not _is_dimension(name):
             raise QueryError(f"#/order_by/{index}/0: Invalid value in order_by {_show(name)}")
         if name not in metrics and name not in asked:
             raise QueryError(

@@ -135,6 +135,8 @@ class Metric:
     on_visits: str | None
     # Needs engagement events (the other metrics skip them).
     engagement: bool = False
+    # False for the parts of other metrics that merging imported statistics needs (not asked by name).
+    public: bool = True
 
 
 # Engaged time and scroll depth are averaged over (visitor, page) pairs that sent engagement events.
@@ -157,9 +159,7 @@ _METRICS: tuple[Metric, ...] = (
         "uniqCombinedMerge(visitors)",
         "uniqCombinedMerge(v_visitors)",
     ),
-    Metric(
-        "pageviews", EVENT, "Pageviews", "countIf(name = 'pageview')", "sumMerge(pageviews)", "sum(v_pageviews)"
-    ),
+    Metric("pageviews", EVENT, "Pageviews", "countIf(name = 'pageview')", "sumMerge(pageviews)", "sum(v_pageviews)"),
     Metric("events", EVENT, "Events", "countIf(name != 'engagement')", "sumMerge(events)", "sum(v_events)"),
     Metric("visits", VISIT, "Visits", None, None, _VISITS),
     Metric(
@@ -204,12 +204,44 @@ _METRICS: tuple[Metric, ...] = (
         None,
         engagement=True,
     ),
+    # The sums behind bounce_rate, visit_duration and views_per_visit, for adding imported visits to them.
+    Metric("bounces", VISIT, "Bounces", None, None, "sum(v_bounces)", public=False),
+    Metric("visit_duration_ms", VISIT, "Total visit duration", None, None, "sum(v_duration)", public=False),
+    Metric("visit_pageviews", VISIT, "Pageviews of visits", None, None, "sum(v_pageviews)", public=False),
     Metric("percentage", DERIVED, "%", None, None, None),
     Metric("conversion_rate", DERIVED, "Conversion rate", None, None, None),
     Metric("searches", SEARCH, "Searches", None, None, None),
     Metric("zero_result_searches", SEARCH, "No results", None, None, None),
 )
 METRICS: dict[str, Metric] = {metric.name: metric for metric in _METRICS}
+PUBLIC_METRICS: dict[str, Metric] = {name: metric for name, metric in METRICS.items() if metric.public}
 EVENT_METRICS = frozenset(m.name for m in _METRICS if m.kind == EVENT)
 VISIT_METRICS = frozenset(m.name for m in _METRICS if m.kind == VISIT)
 SEARCH_METRICS: dict[str, str] = {"searches": "searches", "zero_result_searches": "zero_result_searches"}
+
+# Imported statistics (schemas/0016_imported.sql, a Plausible export's daily tables): the table answering each
+# dimension and its column there. A query whose dimensions and filters fall in one table gets the imported
+# numbers added (include.imports); any other dimension or filter is answered without them, and meta says so.
+IMPORTED_TOTALS = "imported_visitors"
+IMPORTED_DIMENSIONS: dict[str, tuple[str, str]] = {
+    "event:page": ("imported_pages", "page"),
+    "event:hostname": ("imported_pages", "hostname"),
+    "event:name": ("imported_custom_events", "name"),
+    "visit:entry_page": ("imported_entry_pages", "entry_page"),
+    "visit:exit_page": ("imported_exit_pages", "exit_page"),
+    "visit:source": ("imported_sources", "source"),
+    "visit:referrer": ("imported_sources", "referrer"),
+    "visit:utm_source": ("imported_sources", "utm_source"),
+    "visit:utm_medium": ("imported_sources", "utm_medium"),
+    "visit:utm_campaign": ("imported_sources", "utm_campaign"),
+    "visit:utm_content": ("imported_sources", "utm_content"),
+    "visit:utm_term": ("imported_sources", "utm_term"),
+    "visit:country": ("imported_locations", "country"),
+    "visit:device": ("imported_devices", "device"),
+    "visit:browser": ("imported_browsers", "browser"),
+    "visit:browser_version": ("imported_browsers", "browser_version"),
+    "visit:os": ("imported_operating_systems", "operating_system"),
+    "visit:os_version": ("imported_operating_systems", "operating_system_version"),
+}
+# Day-sized buckets only: the imported tables hold whole days.
+IMPORTED_TIME_DIMENSIONS = frozenset({"time:day", "time:week", "time:month"})

@@ -3,7 +3,7 @@
 python -m dashboard.registry_docs    # prints the section that stands between the markers in the doc
 """
 
-from dashboard.registry import DIMENSIONS, EVENT, METRICS, TIME_DIMENSIONS
+from dashboard.registry import DIMENSIONS, EVENT, PUBLIC_METRICS, TIME_DIMENSIONS
 
 START = "<!-- registry tables: written by `python -m dashboard.registry_docs`; edit dashboard/registry.py -->"
 END = "<!-- end of registry tables -->"
@@ -37,7 +37,7 @@ def tables() -> str:
     for name in TIME_DIMENSIONS:
         lines.append(f"| `{name}` | time | bucket start in the site's time zone | | every source |")
     lines += ["", "| Metric | Counted from | Label |", "| --- | --- | --- |"]
-    for name, metric in METRICS.items():
+    for name, metric in PUBLIC_METRICS.items():
         lines.append(f"| `{name}` | {_KINDS.get(metric.kind, metric.kind)} | {metric.label} |")
     lines += ["", END]
     return "\n".join(lines)

@@ -4,6 +4,7 @@ import dataclasses
 from typing import Any
 
 from dashboard.filters import filters_sql
+from dashboard.imported import ImportsDecision, components_of, decide, finish, imported_rows
 from dashboard.planner import (
     EVENT_ROLLUP,
     SESSIONS,
@@ -145,7 +146,39 @@ def run_query(store: Store, query: StatsQuery) -> list[dict[str, list[Any]]]:
 
 
 def _rows(store: Store, query: StatsQuery) -> list[tuple]:
-    """Rows (dimensions..., metrics...) of a query without derived metrics."""
+    """Rows (dimensions..., metrics...) of a query without derived metrics, imported ones added when asked."""
+    if query.include.imports:
+        decision = decide(store, query)
+        if decision.included:
+            return _with_imports(store, query, decision)
+    return _native_rows(store, query)
+
+
+def _with_imports(store: Store, query: StatsQuery, decision: ImportsDecision) -> list[tuple]:
+    """Native and imported sums added per dimension values, the metrics computed from them, then ordered."""
+    components = components_of(query.metrics)
+    count = len(query.dimensions)
+    native = dataclasses.replace(
+        query,
+        metrics=components,
+        order_by=(),
+        limit=10**9,
+        offset=0,
+        include=dataclasses.replace(query.include, imports=False),
+    )
+    found: dict[tuple, dict[str, Any]] = {}
+    for row in _native_rows(store, native):
+        found[tuple(row[:count])] = {name: value or 0 for name, value in zip(components, row[count:], strict=True)}
+    for key, values in imported_rows(store, query, decision, components).items():
+        merged = found.setdefault(key, {})
+        for name, value in values.items():
+            merged[name] = merged.get(name, 0) + value
+    rows = [(*key, *(finish(values, m) for m in query.metrics)) for key, values in found.items()]
+    return _ordered(rows, query)
+
+
+def _native_rows(store: Store, query: StatsQuery) -> list[tuple]:
+    """Rows (dimensions..., metrics...) of Teller's own data, without derived metrics."""
     parts = query_plan(query)
     return _part_rows(store, query, parts[0], ordered=True) if len(parts) == 1 else _combined(store, query, parts)
 

@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from dashboard.auth import ApiKeyAuth, refusal
+from dashboard.imported import decide, first_imported_day
 from dashboard.json_response import json_error, json_response
 from dashboard.query import QueryError, StatsQuery, parse_query
 from dashboard.search_terms import is_search_query, run_search_query
@@ -87,8 +88,18 @@ def build_stats_router(
         except orjson.JSONDecodeError:
             return json_error(400, "the body is not valid JSON")
         zones = {d: s.timezone for d, s in sites().items()}
+        include = body.get("include") if isinstance(body, dict) else None
+        with_imports = isinstance(include, dict) and include.get("imports") is True
+
+        def first_day(site: str) -> dt.date | None:
+            found = [first_stored_day(store, site, zones[site])]
+            if with_imports:
+                found.append(first_imported_day(store, site))
+            days = [day for day in found if day is not None]
+            return min(days) if days else None
+
         try:
-            stats_query = parse_query(body, zones, today_of, lambda site: first_stored_day(store, site, zones[site]))
+            stats_query = parse_query(body, zones, today_of, first_day)
         except QueryError as error:
             return json_error(400, str(error))
         except StoreError:
@@ -110,6 +121,11 @@ def build_stats_router(
             meta = {"source": "search_terms", "time_zone": stats_query.timezone, "search_min_count": search_min_count}
         else:
             meta = {"source": "rollup" if uses_rollup(stats_query) else "events", "time_zone": stats_query.timezone}
+        if stats_query.include.imports:
+            try:
+                meta.update(decide(store, stats_query).meta() if not search else {"imports_included": False})
+            except StoreError:
+                return json_error(503, "the database could not answer the query")
         if stats_query.include.time_labels:
             meta["time_labels"] = time_labels(stats_query)
         if total_rows is not None:

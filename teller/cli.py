@@ -29,6 +29,10 @@ users_app = typer.Typer(help="Create, list and remove dashboard users.", no_args
 app.add_typer(users_app, name="users")
 retention_app = typer.Typer(help="Remove data older than the retention settings.", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
+import_app = typer.Typer(help="Import statistics kept by another analytics tool.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+imports_app = typer.Typer(help="List and delete a site's imported statistics.", no_args_is_help=True)
+app.add_typer(imports_app, name="imports")
 
 
 def fail(message: str) -> None:
@@ -398,6 +402,106 @@ def demo_data(
             written = fill(store, domain, events, days, seed, progress=bar.update)
         elapsed = time.perf_counter() - started
     typer.echo(f"wrote {written:,} events over {days} days in {elapsed:.1f} s ({written / elapsed:,.0f} events/s)")
+
+
+def _registered(store: Store, site: str) -> str:
+    """A registered site's domain, or a one-line error."""
+    from storage.sites import list_sites, normalise_domain
+
+    try:
+        domain = normalise_domain(site)
+    except ValueError as error:
+        fail(str(error))
+    if domain not in {known.domain for known in list_sites(store)}:
+        fail(f"{domain} is not a registered site (add it with `teller sites add {domain}`)")
+    return domain
+
+
+@import_app.command("plausible")
+def import_plausible(
+    file: Annotated[str, typer.Argument(help="The zip of CSV files Plausible exports (imported_*.csv).")],
+    site: Annotated[str, typer.Option(help="The registered site the statistics are for.")],
+) -> None:
+    """Import a Plausible CSV export; importing the same file again replaces it."""
+    import os
+
+    from storage.plausible_import import ImportRefused, import_plausible_zip
+
+    if not os.path.isfile(file):
+        fail(f"{file}: no such file")
+    with opened_store() as store:
+        domain = _registered(store, site)
+        shown = [0]
+        with typer.progressbar(length=1, label=f"importing {os.path.basename(file)}", file=sys.stderr) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - shown[0])
+                shown[0] = done
+
+            try:
+                result = import_plausible_zip(store, domain, file, os.path.basename(file), progress)
+            except ImportRefused as error:
+                fail(str(error))
+    rate = result.total_rows / result.seconds if result.seconds else 0
+    typer.echo(
+        f"imported {result.total_rows:,} rows for {domain}, {result.first_day} to {result.last_day}, "
+        f"in {result.seconds:.1f} s ({rate:,.0f} rows/s); import {result.import_id}"
+    )
+    for table, count in sorted(result.rows.items()):
+        typer.echo(f"  {table}\t{count}")
+
+
+@imports_app.command("list")
+def imports_list(site: Annotated[str, typer.Option(help="A registered site.")]) -> None:
+    """List a site's imports: id, source, days, rows, file."""
+    from storage.imported import list_imports
+
+    with opened_store() as store:
+        records = list_imports(store, _registered(store, site))
+    for record in records:
+        typer.echo(
+            f"{record.import_id}\t{record.source}\t{record.first_day}..{record.last_day}\t"
+            f"{record.row_count} rows\t{record.file_name}"
+        )
+    if not records:
+        typer.echo("no imports", err=True)
+
+
+@imports_app.command("delete")
+def imports_delete(
+    import_id: Annotated[int, typer.Argument(help="An import's id, as `teller imports list` shows it.")],
+    site: Annotated[str, typer.Option(help="The site the import belongs to.")],
+) -> None:
+    """Delete one import's statistics."""
+    from storage.imported import delete_import
+
+    with opened_store() as store:
+        if not delete_import(store, _registered(store, site), import_id):
+            fail(f"{site} has no import {import_id}")
+    typer.echo(f"deleted import {import_id}")
+
+
+@app.command("export")
+def export_command(
+    site: Annotated[str, typer.Option(help="The registered site to export.")],
+    output: Annotated[str, typer.Option(help="Zip file to write [default: Plausible's name for it].")] = "",
+) -> None:
+    """Write a Plausible-compatible CSV export (imported_*.csv in a zip) of a site's statistics."""
+    from dashboard.plausible_export import archive_name, export_range, write_export
+    from storage.sites import list_sites
+
+    with opened_store() as store:
+        domain = _registered(store, site)
+        timezone = next(known.timezone for known in list_sites(store) if known.domain == domain)
+        first, last = export_range(store, domain, timezone)
+        path = output or archive_name(domain, last)
+        with (
+            open(path, "wb") as target,
+            typer.progressbar(length=10, label=f"exporting {domain}", file=sys.stderr) as bar,
+        ):
+            counts = write_export(store, domain, timezone, first, last, target, lambda done, total: bar.update(1))
+    typer.echo(f"wrote {path}: {sum(counts.values()):,} rows, {first} to {last}")
 
 
 def main() -> None:
