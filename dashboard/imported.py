@@ -191,16 +191,34 @@ def _belongs(component: str, part: Part) -> bool:
     return (component in event_sums) == is_event_part
 
 
-def finish(values: dict[str, Any], metric: str) -> Any:
-    """An asked metric from its summed components (rounded as the SQL of dashboard/registry.py rounds)."""
-    visits = values.get("visits", 0)
-    if metric == "bounce_rate":
-        return round(100 * values.get("bounces", 0) / visits) if visits else 0
-    if metric == "visit_duration":
-        return round(values.get("visit_duration_ms", 0) / visits / 1000) if visits else 0
-    if metric == "views_per_visit":
-        return round(values.get("visit_pageviews", 0) / visits, 2) if visits else 0
-    return values.get(metric, 0)
+RATIOS = ("bounce_rate", "visit_duration", "views_per_visit")
+# The visit rows' columns the registry's ratio SQL reads, and the component each holds.
+_VISIT_COLUMNS = {
+    "v_visits": "visits",
+    "v_bounces": "bounces",
+    "v_duration": "visit_duration_ms",
+    "v_pageviews": "visit_pageviews",
+}
+
+
+def finish(store: Store, rows: list[dict[str, Any]], metrics: tuple[str, ...]) -> list[list[Any]]:
+    """The asked metrics of each row from its summed components; ratios by the registry's own SQL, so they
+    round as the engine rounds them for native rows (18.16 rounds halves up, 26.x to even)."""
+    ratios = [m for m in metrics if m in RATIOS]
+    computed: list[dict[str, Any]] = [{} for _ in rows]
+    if ratios and rows:
+        arrays = []
+        for column, component in _VISIT_COLUMNS.items():
+            values = ", ".join(str(int(row.get(component, 0))) for row in rows)
+            arrays.append(f"[{values}][i + 1] AS {column}")
+        selects = ", ".join(f"{METRICS[m].on_visits} AS m{index}" for index, m in enumerate(ratios))
+        sql = (
+            f"SELECT i, {selects} FROM (SELECT arrayJoin(range({len(rows)})) AS i, {', '.join(arrays)}) "
+            "GROUP BY i ORDER BY i"
+        )
+        for found in store.query(sql):
+            computed[int(found[0])] = dict(zip(ratios, found[1:], strict=True))
+    return [[computed[index].get(m, row.get(m, 0)) for m in metrics] for index, row in enumerate(rows)]
 
 
 def first_imported_day(store: Store, site: str) -> dt.date | None:

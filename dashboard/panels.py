@@ -62,6 +62,8 @@ class View:
     timezone: str
     period: Period
     filters: tuple[tuple[str, str], ...] = ()
+    # Add imported statistics (include.imports); the dashboard turns it on when the site has imports.
+    imports: bool = False
 
     def api_filters(self) -> list[list[Any]]:
         """The filters in Stats API form."""
@@ -113,6 +115,13 @@ class PanelResult:
     note: str = ""
 
 
+def _with_imports(body: dict[str, Any], view: View) -> dict[str, Any]:
+    """The body with include.imports when the view adds imported statistics."""
+    if view.imports:
+        body["include"] = {**body.get("include", {}), "imports": True}
+    return body
+
+
 def panel_metrics(panel: Panel, view: View) -> tuple[tuple[str, ...], str]:
     """The metrics a panel shows (every filter combines with every panel; the reason is always empty)."""
     if panel.name == SEARCH_PANEL:
@@ -140,7 +149,7 @@ def panel_body(panel: Panel, view: View, limit: int) -> dict[str, Any] | None:
     }
     if panel.name != SEARCH_PANEL and view.filters:
         body["filters"] = view.api_filters()
-    return body
+    return _with_imports(body, view)
 
 
 def _today(timezone: str) -> dt.date:
@@ -186,7 +195,7 @@ def kpi_body(view: View, period: Period | None = None) -> tuple[dict[str, Any], 
     }
     if view.filters:
         body["filters"] = view.api_filters()
-    return body, [m for m in KPI_METRICS if m in skipped]
+    return _with_imports(body, view), [m for m in KPI_METRICS if m in skipped]
 
 
 def available_kpis(view: View) -> list[str]:
@@ -214,7 +223,7 @@ def timeseries_body(view: View, metric: str, period: Period | None = None) -> di
     }
     if view.filters:
         body["filters"] = view.api_filters()
-    return body
+    return _with_imports(body, view)
 
 
 def run_timeseries(store: Store, view: View, metric: str, period: Period | None = None) -> list[tuple[str, Any]]:

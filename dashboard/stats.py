@@ -173,8 +173,9 @@ def _with_imports(store: Store, query: StatsQuery, decision: ImportsDecision) ->
         merged = found.setdefault(key, {})
         for name, value in values.items():
             merged[name] = merged.get(name, 0) + value
-    rows = [(*key, *(finish(values, m) for m in query.metrics)) for key, values in found.items()]
-    return _ordered(rows, query)
+    keys = list(found)
+    metrics = finish(store, [found[key] for key in keys], query.metrics)
+    return _ordered([(*key, *values) for key, values in zip(keys, metrics, strict=True)], query)
 
 
 def _native_rows(store: Store, query: StatsQuery) -> list[tuple]:

@@ -43,4 +43,60 @@
   });
 
   if (document.getElementById('realtime')) setInterval(refreshRealtime, 30000);
+  // Imports page: send the zip as the request body, then poll the import's progress.
+  function showImport(status, bar, text, percent) {
+    status.textContent = text;
+    if (percent !== null) { bar.hidden = false; bar.value = percent; bar.textContent = percent + '%'; }
+  }
+
+  function pollImport(url, status, bar) {
+    fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (response) { return response.json().then(function (data) { return [response.ok, data]; }); })
+      .then(function (answer) {
+        var data = answer[1];
+        if (!answer[0]) { showImport(status, bar, 'Import progress is not available: ' + data.error, null); return; }
+        var percent = data.total ? Math.round(100 * data.done / data.total) : 0;
+        if (data.state === 'running') {
+          showImport(status, bar, 'Importing: ' + percent + '%', percent);
+          setTimeout(function () { pollImport(url, status, bar); }, 500);
+        } else if (data.state === 'done') {
+          showImport(status, bar, 'Imported ' + data.rows.toLocaleString('en') + ' rows.', 100);
+          setTimeout(function () { window.location.reload(); }, 800);
+        } else {
+          showImport(status, bar, 'The import failed: ' + data.error, null);
+        }
+      })
+      .catch(function () { showImport(status, bar, 'The import could not be followed.', null); });
+  }
+
+  var importForm = document.getElementById('import-form');
+  if (importForm) {
+    importForm.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var file = document.getElementById('import-file').files[0];
+      var status = document.getElementById('import-status');
+      var bar = document.getElementById('import-progress');
+      if (!file) return;
+      var request = new XMLHttpRequest();
+      request.open('POST', importForm.getAttribute('data-url'));
+      request.setRequestHeader('Content-Type', 'application/zip');
+      request.setRequestHeader('X-CSRF-Token', importForm.getAttribute('data-csrf'));
+      request.setRequestHeader('X-File-Name', file.name);
+      request.upload.onprogress = function (progress) {
+        if (progress.lengthComputable) {
+          showImport(status, bar, 'Uploading: ' + Math.round(100 * progress.loaded / progress.total) + '%',
+            Math.round(100 * progress.loaded / progress.total));
+        }
+      };
+      request.onload = function () {
+        var data = {};
+        try { data = JSON.parse(request.responseText); } catch (ignored) { data = { error: request.statusText }; }
+        if (request.status === 202) { pollImport(data.progress, status, bar); } else {
+          showImport(status, bar, 'The upload was refused: ' + data.error, null);
+        }
+      };
+      request.onerror = function () { showImport(status, bar, 'The upload failed.', null); };
+      request.send(file);
+    });
+  }
 })();

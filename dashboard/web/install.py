@@ -14,6 +14,7 @@ from dashboard.web.auth_routes import build_auth_router
 from dashboard.web.config import DashboardSettings
 from dashboard.web.context import Denied, Web, login_url
 from dashboard.web.errors import UnexpectedErrors, wants_json
+from dashboard.web.import_routes import build_import_router
 from dashboard.web.ingest_routes import build_ingest_router
 from dashboard.web.render import StaticFiles, build_environment, html
 from dashboard.web.security import SecurityHeaders
@@ -65,6 +66,7 @@ def install_dashboard(
     app.include_router(build_share_router(web))
     app.include_router(build_admin_router(web))
     app.include_router(build_ingest_router(web))
+    app.include_router(build_import_router(web))
 
     @app.exception_handler(Denied)
     async def denied(request: Request, error: Denied) -> Response:

@@ -27,6 +27,7 @@ from dashboard.web.labels import display_value
 from dashboard.web.privacy import LANGUAGES, PrivacyFacts, privacy_sections, privacy_text
 from dashboard.web.render import html
 from dashboard.web.view_state import ViewState, parse_state
+from storage.imported import imported_days
 from storage.sites import Site
 from storage.store import StoreError
 from storage.users import User
@@ -51,7 +52,8 @@ def _file_stem(state: ViewState) -> str:
 
 def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User | None, shared: bool) -> Response:
     """The dashboard of a site (for a user at /sites/<domain>, read-only at /share/<token>)."""
-    state = parse_state(request.query_params, site, web.today(site), base)
+    has_imports = imported_days(web.store, site.domain) is not None
+    state = parse_state(request.query_params, site, web.today(site), base, has_imports)
     view = state.view
     store = web.store
     try:
@@ -119,6 +121,8 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
         tables=tables,
         realtime=realtime,
         compare_url=state.url(compare=None if not state.compare else "off"),
+        has_imports=has_imports,
+        imports_url=state.url(imports=None if not view.imports else "off"),
         clear_url=state.url(**dict.fromkeys((key for key, _ in view.filters), None)),
         metric_labels=METRIC_LABELS,
         zip_url=state.url("/export.zip"),
@@ -137,7 +141,8 @@ def realtime_response(web: Web, site: Site) -> Response:
 
 def valid_state(web: Web, request: Request, site: Site) -> ViewState:
     """The view a download asks for; a refused range is a 400, never a file of another period."""
-    state = parse_state(request.query_params, site, web.today(site), "")
+    has_imports = imported_days(web.store, site.domain) is not None
+    state = parse_state(request.query_params, site, web.today(site), "", has_imports)
     if state.error:
         raise Denied(400, state.error)
     return state

@@ -59,8 +59,9 @@ class ViewState:
         return [(key, value) for key, value in self.params.items() if key not in skip]
 
 
-def parse_state(query: QueryParams, site: Site, today: Any, base: str) -> ViewState:
-    """The view a dashboard URL asks for; an invalid custom range falls back to the default with an error."""
+def parse_state(query: QueryParams, site: Site, today: Any, base: str, has_imports: bool = False) -> ViewState:
+    """The view a dashboard URL asks for; an invalid custom range falls back to the default with an error.
+    Imported statistics are added when the site has imports, unless the URL says imports=off."""
     params: dict[str, str] = {}
     error = ""
     value = query.get("period") or DEFAULT_PERIOD
@@ -87,5 +88,8 @@ def parse_state(query: QueryParams, site: Site, today: Any, base: str) -> ViewSt
     compare = query.get("compare") != "off"
     if not compare:
         params["compare"] = "off"
-    view = View(site.domain, site.timezone, period, tuple(filters))
+    imports = has_imports and query.get("imports") != "off"
+    if has_imports and not imports:
+        params["imports"] = "off"
+    view = View(site.domain, site.timezone, period, tuple(filters), imports)
     return ViewState(base, view, metric, compare, params, error)
