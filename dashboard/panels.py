@@ -14,6 +14,7 @@ from dashboard.query import MAX_LIMIT, parse_query
 from dashboard.registry import DIMENSIONS, NOT_SET
 from dashboard.search_terms import run_search_query
 from dashboard.stats import run_query
+from dashboard.translatable import N_
 from storage.store import Store
 
 # Dimensions the dashboard filters by (a clicked row adds its panel's); the URL parameter is the name
@@ -36,20 +37,20 @@ FILTER_KEYS: dict[str, str] = {name.split(":", 1)[1]: name for name in _FILTERAB
 FILTER_LABELS: dict[str, str] = {key: DIMENSIONS[name].label for key, name in FILTER_KEYS.items()}
 KPI_METRICS = ("visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration")
 KPI_LABELS = {
-    "visitors": "Unique visitors",
-    "visits": "Total visits",
-    "pageviews": "Total pageviews",
-    "views_per_visit": "Views per visit",
-    "bounce_rate": "Bounce rate",
-    "visit_duration": "Visit duration",
+    "visitors": N_("Unique visitors"),
+    "visits": N_("Total visits"),
+    "pageviews": N_("Total pageviews"),
+    "views_per_visit": N_("Views per visit"),
+    "bounce_rate": N_("Bounce rate"),
+    "visit_duration": N_("Visit duration"),
 }
 METRIC_LABELS = {
     **KPI_LABELS,
-    "visitors": "Visitors",
-    "visits": "Visits",
-    "pageviews": "Pageviews",
-    "searches": "Searches",
-    "zero_result_searches": "No results",
+    "visitors": N_("Visitors"),
+    "visits": N_("Visits"),
+    "pageviews": N_("Pageviews"),
+    "searches": N_("Searches"),
+    "zero_result_searches": N_("No results"),
 }
 SEARCH_PANEL = "search_terms"
 
@@ -84,22 +85,22 @@ class Panel:
     dimension: str
     filter_key: str | None
     hide_empty: bool = False
-    empty_label: str = "(none)"
+    empty_label: str = N_("(none)")
 
 
 PANELS: tuple[Panel, ...] = (
-    Panel("pages", "Top pages", "event:page", "page"),
-    Panel("entry_pages", "Entry pages", "visit:entry_page", "entry_page"),
-    Panel("exit_pages", "Exit pages", "visit:exit_page", "exit_page"),
-    Panel("sources", "Sources", "visit:source", "source"),
-    Panel("referrers", "Referrers", "visit:referrer", "referrer", hide_empty=True),
-    Panel("campaigns", "UTM campaigns", "visit:utm_campaign", "utm_campaign", hide_empty=True),
-    Panel("utm_sources", "UTM sources", "visit:utm_source", "utm_source", hide_empty=True),
-    Panel("browsers", "Browsers", "visit:browser", "browser"),
-    Panel("os", "Operating systems", "visit:os", "os"),
-    Panel("devices", "Devices", "visit:device", "device"),
-    Panel("countries", "Countries", "visit:country", "country", empty_label="(unknown)"),
-    Panel(SEARCH_PANEL, "Site search", "search:term", None),
+    Panel("pages", N_("Top pages"), "event:page", "page"),
+    Panel("entry_pages", N_("Entry pages"), "visit:entry_page", "entry_page"),
+    Panel("exit_pages", N_("Exit pages"), "visit:exit_page", "exit_page"),
+    Panel("sources", N_("Sources"), "visit:source", "source"),
+    Panel("referrers", N_("Referrers"), "visit:referrer", "referrer", hide_empty=True),
+    Panel("campaigns", N_("UTM campaigns"), "visit:utm_campaign", "utm_campaign", hide_empty=True),
+    Panel("utm_sources", N_("UTM sources"), "visit:utm_source", "utm_source", hide_empty=True),
+    Panel("browsers", N_("Browsers"), "visit:browser", "browser"),
+    Panel("os", N_("Operating systems"), "visit:os", "os"),
+    Panel("devices", N_("Devices"), "visit:device", "device"),
+    Panel("countries", N_("Countries"), "visit:country", "country", empty_label=N_("(unknown)")),
+    Panel(SEARCH_PANEL, N_("Site search"), "search:term", None),
 )
 PANELS_BY_NAME = {panel.name: panel for panel in PANELS}
 
@@ -170,7 +171,7 @@ def run_panel(store: Store, panel: Panel, view: View, limit: int = 9, search_min
     metrics, reason = panel_metrics(panel, view)
     result = PanelResult(panel, metrics, unavailable=reason)
     if panel.name == SEARCH_PANEL and view.filters:
-        result.note = "Search terms are stored apart from visits, so filters do not apply to them."
+        result.note = N_("Search terms are stored apart from visits, so filters do not apply to them.")
     body = panel_body(panel, view, limit)
     if body is None:
         return result

@@ -4,17 +4,18 @@ import datetime as dt
 from dataclasses import dataclass
 
 from dashboard.query import resolve_date_range
+from dashboard.translatable import N_
 from storage.dates import month_start
 
-# Picker value → (label, Stats API date_range).
+# Picker value → (label, Stats API date_range); labels are English, translated where they are shown.
 PERIODS: dict[str, tuple[str, str]] = {
-    "day": ("Today", "day"),
-    "yesterday": ("Yesterday", "yesterday"),
-    "7d": ("Last 7 days", "7d"),
-    "30d": ("Last 30 days", "30d"),
-    "month": ("This month", "month"),
-    "last_month": ("Last month", "last_month"),
-    "12mo": ("Last 12 months", "12mo"),
+    "day": (N_("Today"), "day"),
+    "yesterday": (N_("Yesterday"), "yesterday"),
+    "7d": (N_("Last 7 days"), "7d"),
+    "30d": (N_("Last 30 days"), "30d"),
+    "month": (N_("This month"), "month"),
+    "last_month": (N_("Last month"), "last_month"),
+    "12mo": (N_("Last 12 months"), "12mo"),
 }
 DEFAULT_PERIOD = "30d"
 CUSTOM = "custom"
@@ -63,17 +64,17 @@ def previous_period(period: Period) -> Period:
     """The period compared with: the month(s) before for calendar months, else as many days just before."""
     if period.value == "last_month":
         last = period.first - dt.timedelta(days=1)
-        return Period("previous", "Previous month", last.replace(day=1), last)
+        return Period("previous", N_("Previous month"), last.replace(day=1), last)
     if period.value == "12mo":
         first = month_start(period.first, 12)
-        return Period("previous", "Previous 12 months", first, period.first - dt.timedelta(days=1))
+        return Period("previous", N_("Previous 12 months"), first, period.first - dt.timedelta(days=1))
     if period.value == "month":
         first = month_start(period.first, 1)
         # This month so far against the same days of the month before (cut at that month's end).
         last = min(first + dt.timedelta(days=period.days - 1), period.first - dt.timedelta(days=1))
-        return Period("previous", "Same days last month", first, last)
+        return Period("previous", N_("Same days last month"), first, last)
     last = period.first - dt.timedelta(days=1)
-    return Period("previous", "Previous period", last - dt.timedelta(days=period.days - 1), last)
+    return Period("previous", N_("Previous period"), last - dt.timedelta(days=period.days - 1), last)
 
 
 def buckets(period: Period, interval: str) -> list[str]:

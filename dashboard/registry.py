@@ -11,6 +11,7 @@ of a visit that came from Google all count under Google.
 
 from dataclasses import dataclass
 
+from dashboard.translatable import N_
 from storage.channels import channel_sql
 from storage.value_names import browser_sql, device_sql, os_sql, referrer_sql, screen_sql, source_sql
 
@@ -61,34 +62,34 @@ def _visit(
 
 
 _DIMENSIONS: tuple[Dimension, ...] = (
-    _event("page", "Page", "pathname", rollup=True),
-    _event("name", "Event name", "name"),
-    _event("hostname", "Hostname", "toString(hostname)"),
-    Dimension("visit:entry_page", VISIT, "Entry page", None, "entry_page", visit_rollup="visit:entry_page"),
-    Dimension("visit:exit_page", VISIT, "Exit page", None, "exit_page", visit_rollup="visit:exit_page"),
-    Dimension("visit:entry_page_hostname", VISIT, "Entry page hostname", None, "toString(hostname)"),
-    Dimension("visit:exit_page_hostname", VISIT, "Exit page hostname", None, "toString(exit_hostname)"),
-    _visit("source", "Source", source_sql("source"), empty="Direct / None", on_rollup=source_sql("value")),
+    _event("page", N_("Page"), "pathname", rollup=True),
+    _event("name", N_("Event name"), "name"),
+    _event("hostname", N_("Hostname"), "toString(hostname)"),
+    Dimension("visit:entry_page", VISIT, N_("Entry page"), None, "entry_page", visit_rollup="visit:entry_page"),
+    Dimension("visit:exit_page", VISIT, N_("Exit page"), None, "exit_page", visit_rollup="visit:exit_page"),
+    Dimension("visit:entry_page_hostname", VISIT, N_("Entry page hostname"), None, "toString(hostname)"),
+    Dimension("visit:exit_page_hostname", VISIT, N_("Exit page hostname"), None, "toString(exit_hostname)"),
+    _visit("source", N_("Source"), source_sql("source"), empty="Direct / None", on_rollup=source_sql("value")),
     _visit(
         "referrer",
-        "Referrer",
+        N_("Referrer"),
         referrer_sql("referrer", "referrer_host"),
         empty="Direct / None",
         on_rollup=referrer_sql(None, "value"),
     ),
-    _visit("channel", "Channel", channel_sql("source", "utm_medium", "utm_source", "utm_campaign"), rollup=False),
-    _visit("utm_source", "UTM source", "utm_source"),
-    _visit("utm_medium", "UTM medium", "utm_medium"),
-    _visit("utm_campaign", "UTM campaign", "utm_campaign"),
-    _visit("utm_content", "UTM content", "utm_content", rollup=False),
-    _visit("utm_term", "UTM term", "utm_term", rollup=False),
-    _visit("browser", "Browser", browser_sql("browser"), on_rollup=browser_sql("value")),
-    _visit("browser_version", "Browser version", "toString(browser_version)", rollup=False),
-    _visit("os", "Operating system", os_sql("os"), on_rollup=os_sql("value")),
-    _visit("os_version", "OS version", "toString(os_version)", rollup=False),
-    _visit("device", "Device", device_sql("device"), on_rollup=device_sql("value")),
-    _visit("screen", "Screen size", screen_sql("screen_width"), rollup=False),
-    _visit("country", "Country", "toString(country)"),
+    _visit("channel", N_("Channel"), channel_sql("source", "utm_medium", "utm_source", "utm_campaign"), rollup=False),
+    _visit("utm_source", N_("UTM source"), "utm_source"),
+    _visit("utm_medium", N_("UTM medium"), "utm_medium"),
+    _visit("utm_campaign", N_("UTM campaign"), "utm_campaign"),
+    _visit("utm_content", N_("UTM content"), "utm_content", rollup=False),
+    _visit("utm_term", N_("UTM term"), "utm_term", rollup=False),
+    _visit("browser", N_("Browser"), browser_sql("browser"), on_rollup=browser_sql("value")),
+    _visit("browser_version", N_("Browser version"), "toString(browser_version)", rollup=False),
+    _visit("os", N_("Operating system"), os_sql("os"), on_rollup=os_sql("value")),
+    _visit("os_version", N_("OS version"), "toString(os_version)", rollup=False),
+    _visit("device", N_("Device"), device_sql("device"), on_rollup=device_sql("value")),
+    _visit("screen", N_("Screen size"), screen_sql("screen_width"), rollup=False),
+    _visit("country", N_("Country"), "toString(country)"),
 )
 DIMENSIONS: dict[str, Dimension] = {dimension.name: dimension for dimension in _DIMENSIONS}
 

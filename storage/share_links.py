@@ -1,6 +1,7 @@
 """Read-only share links to one site's dashboard: only a SHA-256 of each link's token is stored."""
 
 import hashlib
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -9,6 +10,10 @@ from storage.store import Store
 from storage.versioned import VersionedTable, newest
 
 SHARE_LINKS = VersionedTable("share_links", key="token_hash")
+EMBEDS = VersionedTable("share_link_embeds", key="token_hash")
+MAX_EMBED_ORIGINS = 10
+# scheme://host[:port], nothing else: the value goes into a Content-Security-Policy header as it is.
+_ORIGIN = re.compile(r"^https?://[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?(?::[0-9]{1,5})?$")
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,7 @@ class ShareLink:
     label: str
     created_by: str
     created_at: str
+    embed_origins: tuple[str, ...] = ()
 
 
 def hash_token(token: str) -> str:
@@ -27,9 +33,25 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def create_share_link(store: Store, site: str, label: str, created_by: str) -> str:
-    """Store a new link to site and return its token, which is not stored."""
+def parse_origins(text: str) -> tuple[str, ...]:
+    """Origins from a space- or comma-separated list; raise ValueError for anything that is not one."""
+    origins = []
+    for part in text.replace(",", " ").split():
+        origin = part.strip().lower().rstrip("/")
+        if not _ORIGIN.match(origin):
+            raise ValueError(f"not an origin (scheme://host[:port]): {part!r}")
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > MAX_EMBED_ORIGINS:
+        raise ValueError(f"at most {MAX_EMBED_ORIGINS} origins")
+    return tuple(origins)
+
+
+def create_share_link(store: Store, site: str, label: str, created_by: str, embed_origins: tuple[str, ...] = ()) -> str:
+    """Store a new link to site (framable on embed_origins) and return its token, which is not stored."""
     token = secrets.token_urlsafe(32)
+    if embed_origins:
+        EMBEDS.insert(store, token_hash=hash_token(token), origins=" ".join(embed_origins))
     SHARE_LINKS.insert(
         store,
         token_hash=hash_token(token),
@@ -59,7 +81,22 @@ def list_share_links(store: Store, site: str) -> list[ShareLink]:
         having=f"{newest('site')} = %(site)s AND {newest('revoked')} = 0",
         order_by="min(created_at), token_hash",
     )
-    return [ShareLink(h, s, label, by, created) for h, s, label, by, created in store.query(sql, {"site": site})]
+    rows = store.query(sql, {"site": site})
+    embeds = _embeds(store, [row[0] for row in rows])
+    return [ShareLink(h, s, label, by, created, embeds.get(h, ())) for h, s, label, by, created in rows]
+
+
+def _embeds(store: Store, token_hashes: list[str]) -> dict[str, tuple[str, ...]]:
+    """The embedding origins of some links, by token hash."""
+    if not token_hashes:
+        return {}
+    rows = store.query(EMBEDS.latest("origins", where="token_hash IN %(h)s"), {"h": tuple(token_hashes)})
+    return {token_hash: tuple(origins.split()) for token_hash, origins in rows}
+
+
+def embed_origins_of(store: Store, token: str) -> tuple[str, ...]:
+    """The origins that may frame a link, by its token (none for a link without a row)."""
+    return _embeds(store, [hash_token(token)]).get(hash_token(token), ())
 
 
 def site_of_token(store: Store, token: str) -> str | None:

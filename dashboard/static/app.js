@@ -9,10 +9,10 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data) return;
-        counter.textContent = data.visitors.toLocaleString('en');
+        var number = data.visitors.toLocaleString(document.documentElement.lang || 'en');
+        var text = counter.getAttribute(data.visitors === 1 ? 'data-one' : 'data-other') || '{n}';
+        counter.textContent = text.replace('{n}', number);
         counter.setAttribute('data-value', data.visitors);
-        var plural = document.getElementById('realtime-plural');
-        if (plural) plural.textContent = data.visitors === 1 ? '' : 's';
       })
       .catch(function () {});
   }
@@ -22,7 +22,7 @@
     var status = button.parentNode.querySelector('.copied');
     if (!source || !navigator.clipboard) return;
     navigator.clipboard.writeText(source.textContent).then(function () {
-      if (status) status.textContent = 'Copied.';
+      if (status) status.textContent = button.getAttribute('data-copied') || 'Copied.';
     });
   }
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from storage.dashboard_sessions import create_session, find_session, hash_session_id, revoke_session
-from storage.share_links import hash_token, site_of_token
+from storage.share_links import embed_origins_of, hash_token, site_of_token
 from storage.store import Store
 from storage.users import USER_CHANGES, User, get_user
 
@@ -31,7 +31,7 @@ class Access:
         self.max_age = CACHE_SECONDS
         self.monotonic = time.monotonic  # the cache's clock
         self._sessions: dict[str, tuple[float, User | None]] = {}
-        self._shares: dict[str, tuple[float, str | None]] = {}
+        self._shares: dict[str, tuple[float, tuple[str | None, tuple[str, ...]]]] = {}
         # Counts the entries dropped by a change: a lookup that started before one does not cache its answer.
         self._generation = 0
         self._lock = threading.Lock()
@@ -86,17 +86,22 @@ class Access:
             for key in [k for k, (_, user) in self._sessions.items() if user is not None and user.email == email]:
                 del self._sessions[key]
 
-    def site_of_share(self, token: str) -> str | None:
-        """The site a live share token opens, or None."""
+    def share(self, token: str) -> tuple[str | None, tuple[str, ...]]:
+        """The site a live share token opens (or None) and the origins that may frame it."""
         if not token or len(token) > 200:
-            return None
+            return None, ()
         key = hash_token(token)
         hit, value, generation = self._cached(self._shares, key)
         if hit:
             return value  # type: ignore[return-value]
         site = site_of_token(self.store, token)
-        self._store(self._shares, key, site, generation)
-        return site
+        found = (site, embed_origins_of(self.store, token) if site else ())
+        self._store(self._shares, key, found, generation)
+        return found
+
+    def site_of_share(self, token: str) -> str | None:
+        """The site a live share token opens, or None."""
+        return self.share(token)[0]
 
     def forget_share(self, token_hash: str) -> None:
         """Drop a revoked link from this process's cache at once."""

@@ -6,9 +6,11 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from dashboard.web.context import Web
+from dashboard.web.form_errors import form_error
+from dashboard.web.i18n import _
 from dashboard.web.render import html
 from storage.api_keys import create_api_key, list_api_keys, live_key_hashes, revoke_api_key
-from storage.share_links import create_share_link, list_share_links, revoke_share_link
+from storage.share_links import create_share_link, list_share_links, parse_origins, revoke_share_link
 from storage.sites import add_site, remove_site
 from storage.users import ROLES, User, add_user, list_users, remove_user, set_role
 
@@ -40,7 +42,7 @@ def build_admin_router(web: Web) -> APIRouter:
         try:
             add_site(web.store, domain, timezone or "UTC")
         except ValueError as error:
-            return sites_page(request, user, str(error), 400)
+            return sites_page(request, user, form_error(error), 400)
         web.refresh_sites()
         return RedirectResponse("/admin/sites", status_code=303)
 
@@ -69,7 +71,7 @@ def build_admin_router(web: Web) -> APIRouter:
         try:
             add_user(web.store, email, password, role)
         except ValueError as error:
-            return users_page(request, user, str(error), 400)
+            return users_page(request, user, form_error(error), 400)
         return RedirectResponse("/admin/users", status_code=303)
 
     @router.post("/admin/users/role")
@@ -80,21 +82,21 @@ def build_admin_router(web: Web) -> APIRouter:
         role: Annotated[str, Form(max_length=20)] = "",
     ) -> Response:
         if email == user.email and role != "admin":
-            return users_page(request, user, "You cannot take away your own admin role.", 400)
+            return users_page(request, user, _("You cannot take away your own admin role."), 400)
         try:
             set_role(web.store, email, role)
         except ValueError as error:
-            return users_page(request, user, str(error), 400)
+            return users_page(request, user, form_error(error), 400)
         return RedirectResponse("/admin/users", status_code=303)
 
     @router.post("/admin/users/remove")
     def delete_user(request: Request, user: FormAdmin, email: Annotated[str, Form(max_length=320)] = "") -> Response:
         if email == user.email:
-            return users_page(request, user, "You cannot remove yourself.", 400)
+            return users_page(request, user, _("You cannot remove yourself."), 400)
         try:
             remove_user(web.store, email)
         except ValueError as error:
-            return users_page(request, user, str(error), 400)
+            return users_page(request, user, form_error(error), 400)
         return RedirectResponse("/admin/users", status_code=303)
 
     def keys_page(request: Request, user: User, new_key: str = "", name: str = "") -> Response:
@@ -116,10 +118,14 @@ def build_admin_router(web: Web) -> APIRouter:
             revoke_api_key(web.store, matches[0])
         return RedirectResponse("/admin/api-keys", status_code=303)
 
-    def share_page(request: Request, user: User, domain: str, new_link: str = "") -> Response:
+    def share_page(
+        request: Request, user: User, domain: str, new_link: str = "", error: str = "", status: int = 200, **extra: str
+    ) -> Response:
         site = web.site(domain)
         links = list_share_links(web.store, site.domain)
-        return page(request, user, "share_links.html", site=site, links=links, new_link=new_link)
+        return page(
+            request, user, "share_links.html", status, site=site, links=links, new_link=new_link, error=error, **extra
+        )
 
     @router.get("/sites/{domain}/share")
     def share_links(request: Request, domain: str, user: Admin) -> Response:
@@ -127,11 +133,22 @@ def build_admin_router(web: Web) -> APIRouter:
 
     @router.post("/sites/{domain}/share")
     def create_link(
-        request: Request, domain: str, user: FormAdmin, label: Annotated[str, Form(max_length=100)] = ""
+        request: Request,
+        domain: str,
+        user: FormAdmin,
+        label: Annotated[str, Form(max_length=100)] = "",
+        embed_origins: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
         site = web.site(domain)
-        token = create_share_link(web.store, site.domain, label.strip(), user.email)
-        return share_page(request, user, domain, f"{web.base_url(request)}/share/{token}")
+        try:
+            origins = parse_origins(embed_origins)
+        except ValueError:
+            message = _("Embedding origins are written scheme://host[:port], such as https://www.example.com.")
+            return share_page(request, user, domain, error=message, status=400)
+        token = create_share_link(web.store, site.domain, label.strip(), user.email, origins)
+        url = f"{web.base_url(request)}/share/{token}"
+        embed = f'<iframe src="{url}" title="{site.domain}" width="100%" height="900" loading="lazy"></iframe>'
+        return share_page(request, user, domain, url, new_embed=embed if origins else "")
 
     @router.post("/sites/{domain}/share/revoke")
     def revoke_link(

@@ -6,15 +6,17 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from dashboard.web.access import COOKIE_NAME
-from dashboard.web.context import Web, safe_next
+from dashboard.web.context import Denied, Web, safe_next
+from dashboard.web.i18n import LANGUAGES, _, ngettext
 from dashboard.web.render import html
 from dashboard.web.security import same_origin
 from storage.store import StoreError
+from storage.user_languages import set_language
 from storage.users import User, authenticate
 
 
 def build_auth_router(web: Web) -> APIRouter:
-    """GET/POST /login, POST /logout and / (to the sites or the login page)."""
+    """GET/POST /login, POST /logout, POST /language and / (to the sites or the login page)."""
     router = APIRouter(include_in_schema=False)
 
     def login_page(request: Request, target: str, error: str = "", status: int = 200, email: str = "") -> Response:
@@ -31,8 +33,12 @@ def build_auth_router(web: Web) -> APIRouter:
 
     def refused(request: Request, target: str, email: str, wait: int) -> Response:
         minutes = max(1, round(wait / 60))
-        later = f"{minutes} minutes" if minutes > 1 else "a minute"
-        response = login_page(request, target, f"Too many failed attempts. Try again in {later}.", 429, email)
+        message = ngettext(
+            "Too many failed attempts. Try again in a minute.",
+            "Too many failed attempts. Try again in %(num)s minutes.",
+            minutes,
+        ) % {"num": minutes}
+        response = login_page(request, target, message, 429, email)
         response.headers["Retry-After"] = str(wait)
         return response
 
@@ -57,7 +63,7 @@ def build_auth_router(web: Web) -> APIRouter:
         if not same_origin(
             request.headers, web.settings.public_url, request.url.scheme
         ) or not web.access.login_token_valid(token):
-            return login_page(request, next, "The form has expired; please try again.", 403, email)
+            return login_page(request, next, _("The form has expired; please try again."), 403, email)
         prefix = request.client.host if request.client else "0.0.0.0"
         try:
             # Reserved before the password is checked, so parallel guesses cannot all pass the check.
@@ -66,11 +72,11 @@ def build_auth_router(web: Web) -> APIRouter:
                 return refused(request, next, email, reservation.retry_after)
             user: User | None = authenticate(web.store, email, password)
             if user is None:
-                return login_page(request, next, "Wrong e-mail address or password.", 401, email)
+                return login_page(request, next, _("Wrong e-mail address or password."), 401, email)
             web.throttle.succeeded(reservation)
             session_id = web.access.log_in(user)
         except StoreError:
-            return login_page(request, next, "The database is not reachable; try again shortly.", 503, email)
+            return login_page(request, next, _("The database is not reachable; try again shortly."), 503, email)
         response = RedirectResponse(safe_next(next), status_code=303)
         response.set_cookie(
             COOKIE_NAME,
@@ -89,5 +95,17 @@ def build_auth_router(web: Web) -> APIRouter:
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=web.secure_cookies(request))
         return response
+
+    @router.post("/language")
+    def language(
+        request: Request,
+        user: Annotated[User, Depends(web.form_reader)],
+        language: Annotated[str, Form(max_length=16)] = "",
+        next: Annotated[str, Form(max_length=2000)] = "/sites",  # noqa: A002
+    ) -> Response:
+        if language not in LANGUAGES:
+            raise Denied(400, _("Unknown language."))
+        set_language(web.store, user.email, language)
+        return RedirectResponse(safe_next(next), status_code=303)
 
     return router

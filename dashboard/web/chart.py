@@ -7,12 +7,22 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from dashboard.translatable import N_
+from dashboard.web.formatting import day as format_day
 from dashboard.web.formatting import metric as format_metric
+from dashboard.web.formatting import month as format_month
+from dashboard.web.i18n import _
 
 WIDTH, HEIGHT = 800, 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 30
 X_LABELS = 6
 _FRACTIONAL = frozenset({"bounce_rate", "views_per_visit", "visit_duration"})
+INTERVAL_LABELS = {"time:hour": N_("per hour"), "time:day": N_("per day"), "time:month": N_("per month")}
+
+
+def interval_label(interval: str) -> str:
+    """ "per day" (or hour, month) in the reader's language."""
+    return _(INTERVAL_LABELS.get(interval, "per day"))
 
 
 def nice_max(value: float) -> float:
@@ -27,11 +37,11 @@ def nice_max(value: float) -> float:
 
 
 def bucket_label(bucket: str, interval: str) -> str:
-    """Short x-axis label: 14:00, 20 Nov or Nov 2026."""
+    """Short x-axis label in the reader's language: 14:00, Nov 20 or Nov 2026 ("20. nov.", "nov. 2026")."""
     if interval == "time:hour":
         return bucket[11:16]
     day = dt.date.fromisoformat(bucket[:10])
-    return day.strftime("%b %Y") if interval == "time:month" else f"{day.day} {day.strftime('%b')}"
+    return format_month(day) if interval == "time:month" else format_day(day)
 
 
 def _x(index: int, count: int) -> float:
@@ -62,16 +72,20 @@ def render_chart(
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title chart-desc" '
         'focusable="false">',
-        f'<title id="chart-title">{escape(metric_label)} per {interval.split(":")[1]}</title>',
+        f'<title id="chart-title">{escape(metric_label)} {escape(interval_label(interval))}</title>',
     ]
     if series:
         peak = max(range(len(values)), key=values.__getitem__)
-        description = (
-            f"{len(values)} points from {series[0][0]} to {series[-1][0]}; highest "
-            f"{format_metric(metric, series[peak][1])} at {series[peak][0]}."
+        description = _(
+            "%(count)s points from %(first)s to %(last)s; highest %(peak)s at %(when)s.",
+            count=len(values),
+            first=bucket_label(series[0][0], interval),
+            last=bucket_label(series[-1][0], interval),
+            peak=format_metric(metric, series[peak][1]),
+            when=bucket_label(series[peak][0], interval),
         )
     else:
-        description = "No data."
+        description = _("No data.")
     parts.append(f'<desc id="chart-desc">{escape(description)}</desc>')
     for step in range(5):
         value = top * step / 4
@@ -98,9 +112,10 @@ def render_chart(
         parts.append(f'<path class="area" d="{area}"/>')
         parts.append(f'<path class="line" d="{line}"/>')
         for index, (bucket, value) in enumerate(series):
+            point = f"{bucket_label(bucket, interval)}: {format_metric(metric, value)}"
             parts.append(
                 f'<circle class="point" cx="{_x(index, count):.1f}" cy="{_y(values[index], top):.1f}" r="3">'
-                f"<title>{escape(bucket)}: {escape(format_metric(metric, value))}</title></circle>"
+                f"<title>{escape(point)}</title></circle>"
             )
     parts.append("</svg>")
     return Markup("".join(parts))

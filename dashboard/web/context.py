@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Form, Request
@@ -13,6 +13,7 @@ from jinja2 import Environment
 
 from dashboard.web.access import COOKIE_NAME, Access
 from dashboard.web.config import DashboardSettings
+from dashboard.web.i18n import LANGUAGES, _, current
 from dashboard.web.render import StaticFiles
 from dashboard.web.security import is_https, same_origin
 from dashboard.web.throttle import LoginThrottle
@@ -56,23 +57,23 @@ class Web:
         """Dependency: any logged-in user."""
         user = self.user(request)
         if user is None:
-            raise Denied(401, "log in first")
+            raise Denied(401, _("Log in first."))
         return user
 
     def admin(self, request: Request) -> User:
         """Dependency: a logged-in admin."""
         user = self.reader(request)
         if not user.is_admin:
-            raise Denied(403, "only admins may do this")
+            raise Denied(403, _("Only admins may do this."))
         return user
 
     def check_form(self, request: Request, csrf: str) -> None:
         """Refuse a form post from another origin or without the session's token."""
         session_id = self.session_id(request) or ""
         if not same_origin(request.headers, self.settings.public_url, request.url.scheme):
-            raise Denied(403, "the form was not sent from this site")
+            raise Denied(403, _("The form was not sent from this site."))
         if not self.access.csrf_valid(session_id, csrf):
-            raise Denied(403, "the form has expired; reload the page and try again")
+            raise Denied(403, _("The form has expired; reload the page and try again."))
 
     def form_reader(self, request: Request, csrf: Annotated[str, Form()] = "") -> User:
         """Dependency of form posts: a logged-in user, a same-origin request and a valid CSRF token."""
@@ -90,7 +91,7 @@ class Web:
         """A registered site, or 404."""
         site = self.sites().get(domain)
         if site is None:
-            raise Denied(404, f"no site {domain}")
+            raise Denied(404, _("There is no site %(domain)s.", domain=domain))
         return site
 
     def shared_site(self, token: str) -> Site:
@@ -98,7 +99,7 @@ class Web:
         domain = self.access.site_of_share(token)
         site = self.sites().get(domain) if domain else None
         if site is None:
-            raise Denied(404, "this link does not exist or was revoked")
+            raise Denied(404, _("This link does not exist or was revoked."))
         return site
 
     def today(self, site: Site) -> dt.date:
@@ -122,7 +123,21 @@ class Web:
             "user": user,
             "csrf": self.access.csrf_token(session_id) if user and session_id else "",
             "path": request.url.path,
+            "here": local_url(request),
+            "language_links": [(code, name, language_url(request, code)) for code, name in LANGUAGES.items()],
+            "lang": current(),
         }
+
+
+def local_url(request: Request) -> str:
+    """This request's path and query, for coming back to it."""
+    return request.url.path + ("?" + request.url.query if request.url.query else "")
+
+
+def language_url(request: Request, language: str) -> str:
+    """This page in another language, for readers without a saved choice (the choice lives in the URL)."""
+    params = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
+    return request.url.path + "?" + urlencode([*params, ("lang", language)])
 
 
 def safe_next(target: str | None) -> str:
@@ -135,5 +150,4 @@ def safe_next(target: str | None) -> str:
 
 def login_url(request: Request) -> str:
     """The login page, coming back to this request's page afterwards."""
-    target = request.url.path + ("?" + request.url.query if request.url.query else "")
-    return "/login?next=" + quote(target, safe="")
+    return "/login?next=" + quote(local_url(request), safe="")

@@ -5,18 +5,32 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
+from markupsafe import escape
+
+from dashboard.web.i18n import _, current
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 log = logging.getLogger("teller.errors")
 
-_HTML = (
-    b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error</title>'
-    b'<link rel="stylesheet" href="/static/app.css"></head><body><main><section class="card narrow">'
-    b"<h1>Something went wrong</h1><p>Teller could not answer this request. The error is in the server's "
-    b'log; try again, or go <a href="/sites">back to the sites</a>.</p></section></main></body></html>'
-)
+
+def error_page() -> bytes:
+    """The 500 page in the request's language (plain markup: the template engine may be what failed)."""
+    return (
+        f'<!doctype html><html lang="{current()}"><head><meta charset="utf-8"><title>{escape(_("Error"))}</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light dark">'
+        '<link rel="stylesheet" href="/static/app.css"></head><body><main><section class="card narrow">'
+        f"<h1>{escape(_('Something went wrong'))}</h1><p>"
+        + _(
+            "Teller could not answer this request. The error is in the server's log; try again, or go "
+            '<a href="/sites">back to the sites</a>.'
+        )
+        + "</p></section></main></body></html>"
+    ).encode()
+
+
 _JSON = orjson.dumps({"error": "internal error: the server could not answer this request"})
 
 
@@ -52,7 +66,7 @@ class UnexpectedErrors:
             if started:
                 raise
             body, media_type = (
-                (_JSON, b"application/json") if wants_json(scope) else (_HTML, b"text/html; charset=utf-8")
+                (_JSON, b"application/json") if wants_json(scope) else (error_page(), b"text/html; charset=utf-8")
             )
             headers = [(b"content-type", media_type), (b"content-length", str(len(body)).encode())]
             await send({"type": "http.response.start", "status": 500, "headers": headers})

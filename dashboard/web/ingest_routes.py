@@ -6,6 +6,7 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from dashboard.translatable import N_
 from dashboard.web.context import Web
 from dashboard.web.render import html
 from storage.users import User
@@ -13,15 +14,15 @@ from storage.users import User
 STORED = "stored"
 # What each reason of docs/ingest.md means; a reason not listed here is shown by its name alone.
 MEANINGS = {
-    STORED: "taken: spooled and buffered for ClickHouse",
-    "bot": "crawler, monitor, headless browser, HTTP library, or no browser at all",
-    "referrer_spam": "referrer host on the spam list or in TELLER_REFERRER_SPAM",
-    "prefetch": "speculative load by the browser, not a visit",
-    "unknown_site": "domain not registered in Teller",
-    "do_not_track": "DNT or Sec-GPC sent, and the site honours it",
-    "invalid_url": "page URL that cannot be parsed",
-    "no_salt": "the day's salt was not loaded yet",
-    "no_search_term": "search event without a term",
+    STORED: N_("taken: spooled and buffered for ClickHouse"),
+    "bot": N_("crawler, monitor, headless browser, HTTP library, or no browser at all"),
+    "referrer_spam": N_("referrer host on the spam list or in TELLER_REFERRER_SPAM"),
+    "prefetch": N_("speculative load by the browser, not a visit"),
+    "unknown_site": N_("domain not registered in Teller"),
+    "do_not_track": N_("DNT or Sec-GPC sent, and the site honours it"),
+    "invalid_url": N_("page URL that cannot be parsed"),
+    "no_salt": N_("the day's salt was not loaded yet"),
+    "no_search_term": N_("search event without a term"),
 }
 
 

@@ -16,6 +16,7 @@ from dashboard.web.context import Denied, Web, login_url
 from dashboard.web.errors import UnexpectedErrors, wants_json
 from dashboard.web.import_routes import build_import_router
 from dashboard.web.ingest_routes import build_ingest_router
+from dashboard.web.language import LanguageMiddleware, Preferences
 from dashboard.web.render import StaticFiles, build_environment, html
 from dashboard.web.security import SecurityHeaders
 from dashboard.web.site_routes import build_share_router, build_site_router
@@ -79,7 +80,9 @@ def install_dashboard(
         context = web.page_context(request, user)
         return html(env, "error.html", error.status, **context, code=error.status, message=error.message)
 
-    # Added before SecurityHeaders, so it runs inside it and its 500 pages carry the same headers.
+    # Added before SecurityHeaders, so it runs inside it and its 500 pages carry the same headers; the
+    # language is chosen outside UnexpectedErrors, so a 500 page is in the reader's language too.
     app.add_middleware(UnexpectedErrors)
+    app.add_middleware(LanguageMiddleware, access=access, preferences=Preferences(store))
     app.add_middleware(SecurityHeaders, public_url=settings.public_url)
     return web

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import Request, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from dashboard.web import formatting
+from dashboard.web import formatting, i18n
+from dashboard.web.labels import role_label
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -49,14 +50,24 @@ def build_environment(static: StaticFiles) -> Environment:
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Newstyle: _("%(n)s visitors", n=3) fills its placeholders and escapes them; the text follows the
+    # language LanguageMiddleware chose for the request.
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["static"] = static.url
+    env.globals["languages"] = i18n.LANGUAGES
+    env.globals["role_label"] = role_label
     env.filters["count"] = formatting.count
     env.filters["metric"] = lambda value, name: formatting.metric(name, value)
+    env.filters["percent"] = formatting.percent
+    env.filters["day"] = formatting.day
+    env.filters["full_date"] = formatting.full_date
     return env
 
 
 def html(env: Environment, template: str, status: int = 200, **context: Any) -> Response:
     """A rendered page, never cached (it shows private numbers)."""
+    context.setdefault("lang", i18n.current())
     body = env.get_template(template).render(**context)
     return Response(body, status_code=status, media_type="text/html", headers={"Cache-Control": "no-store"})

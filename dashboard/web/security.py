@@ -7,10 +7,17 @@ from urllib.parse import urlsplit
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
+
+def content_security_policy(frame_ancestors: tuple[str, ...] = ()) -> str:
+    """The dashboard's policy; framing is refused unless a share link lists the origins that may frame it."""
+    ancestors = " ".join(frame_ancestors) if frame_ancestors else "'none'"
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        f"font-src 'self'; form-action 'self'; frame-ancestors {ancestors}; base-uri 'none'"
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -47,6 +54,10 @@ class SecurityHeaders:
         async def send_with_headers(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 names = {name.lower() for name, _ in message.get("headers", [])}
+                if b"content-security-policy" in names:
+                    # A response with a policy of its own (a share link that may be framed) sets frame-ancestors;
+                    # X-Frame-Options has no value that allows a list of origins, so it is left out.
+                    names.add(b"x-frame-options")
                 message["headers"] = list(message.get("headers", [])) + [h for h in extra if h[0] not in names]
             await send(message)
 

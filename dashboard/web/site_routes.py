@@ -18,14 +18,16 @@ from dashboard.panels import (
     run_panel,
     run_timeseries,
 )
-from dashboard.periods import PERIODS, previous_period
+from dashboard.periods import CUSTOM, PERIODS, previous_period
 from dashboard.web import export
-from dashboard.web.chart import bucket_label, render_chart
+from dashboard.web.chart import bucket_label, interval_label, render_chart
 from dashboard.web.context import Denied, Web
-from dashboard.web.formatting import LOWER_IS_BETTER, change
+from dashboard.web.formatting import LOWER_IS_BETTER, change, date_range
+from dashboard.web.i18n import _
 from dashboard.web.labels import display_value
 from dashboard.web.privacy import LANGUAGES, PrivacyFacts, privacy_sections, privacy_text
 from dashboard.web.render import html
+from dashboard.web.security import content_security_policy
 from dashboard.web.view_state import ViewState, parse_state
 from storage.imported import imported_days
 from storage.sites import Site
@@ -67,7 +69,7 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
         panels = [run_panel(store, panel, view, PANEL_ROWS, web.settings.search_min_count) for panel in PANELS]
         realtime = realtime_visitors(store, site.domain, web.clock())
     except StoreError:
-        raise Denied(503, "The database could not answer; try again shortly.") from None
+        raise Denied(503, _("The database could not answer; try again shortly.")) from None
     cards = []
     for name in KPI_METRICS:
         delta = change(kpis[name], before.get(name)) if previous else None
@@ -99,7 +101,9 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
             for value, metrics in result.rows
         ]
         tables.append({"result": result, "rows": rows, "export": state.url(f"/export/{result.panel.name}.csv")})
-    chart = render_chart(series, series_before, metric, METRIC_LABELS.get(metric, metric), view.period.interval)
+    metric_label = METRIC_LABELS.get(metric, metric)
+    chart = render_chart(series, series_before, metric, _(metric_label), view.period.interval)
+    period = view.period
     # A refused custom range shows the default period with the reason, answered as the 400 it is.
     return html(
         web.env,
@@ -115,7 +119,11 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
         previous=previous,
         cards=cards,
         metric=metric,
-        metric_label=METRIC_LABELS.get(metric, metric),
+        metric_label=metric_label,
+        period_label=date_range(period.first, period.last) if period.value == CUSTOM else _(period.label),
+        period_dates=date_range(period.first, period.last),
+        previous_dates=date_range(previous.first, previous.last) if previous else "",
+        interval_label=interval_label(period.interval),
         chart=chart,
         series=[(bucket_label(bucket, view.period.interval), bucket, value) for bucket, value in series],
         tables=tables,
@@ -134,7 +142,7 @@ def realtime_response(web: Web, site: Site) -> Response:
     try:
         count = realtime_visitors(web.store, site.domain, web.clock())
     except StoreError:
-        raise Denied(503, "the database could not answer") from None
+        raise Denied(503, _("The database could not answer; try again shortly.")) from None
     body = orjson.dumps({"visitors": count})
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
@@ -159,9 +167,9 @@ def export_response(web: Web, request: Request, site: Site, name: str) -> Respon
         elif name in PANELS_BY_NAME:
             text = export.panel_csv(web.store, PANELS_BY_NAME[name], state.view, web.settings.search_min_count)
         else:
-            raise Denied(404, f"no panel {name}")
+            raise Denied(404, _("There is no panel %(name)s.", name=name))
     except StoreError:
-        raise Denied(503, "the database could not answer") from None
+        raise Denied(503, _("The database could not answer; try again shortly.")) from None
     return _csv(text, f"{_file_stem(state)}_{name}.csv")
 
 
@@ -171,7 +179,7 @@ def zip_response(web: Web, request: Request, site: Site) -> Response:
     try:
         body = export.period_zip(web.store, state.view, web.settings.search_min_count)
     except StoreError:
-        raise Denied(503, "the database could not answer") from None
+        raise Denied(503, _("The database could not answer; try again shortly.")) from None
     return Response(
         body,
         media_type="application/zip",
@@ -202,7 +210,7 @@ def build_site_router(web: Web) -> APIRouter:
         try:
             rows = [(site, realtime_visitors(web.store, site.domain, web.clock())) for site in web.sites().values()]
         except StoreError:
-            raise Denied(503, "The database could not answer; try again shortly.") from None
+            raise Denied(503, _("The database could not answer; try again shortly.")) from None
         rows.sort(key=lambda row: row[0].domain)
         return html(web.env, "sites.html", **web.page_context(request, user), rows=rows)
 
@@ -248,7 +256,12 @@ def build_share_router(web: Web) -> APIRouter:
 
     @router.get("/share/{token}")
     def shared_dashboard(request: Request, token: str) -> Response:
-        return dashboard_page(web, request, web.shared_site(token), f"/share/{token}", None, shared=True)
+        response = dashboard_page(web, request, web.shared_site(token), f"/share/{token}", None, shared=True)
+        origins = web.access.share(token)[1]
+        if origins:
+            # This link's page alone may be framed, and only by the origins its admin listed.
+            response.headers["Content-Security-Policy"] = content_security_policy(origins)
+        return response
 
     @router.get("/share/{token}/realtime")
     def shared_realtime(token: str) -> Response:

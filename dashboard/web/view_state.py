@@ -9,6 +9,7 @@ from starlette.datastructures import QueryParams
 from dashboard.panels import FILTER_KEYS, FILTER_LABELS, KPI_METRICS, View
 from dashboard.periods import CUSTOM, DEFAULT_PERIOD, PERIODS, parse_period
 from dashboard.query import QueryError
+from dashboard.web.i18n import LANGUAGES, _
 from storage.sites import Site
 
 MAX_FILTER_VALUE = 2000
@@ -73,7 +74,7 @@ def parse_state(query: QueryParams, site: Site, today: Any, base: str, has_impor
             params.update(period=CUSTOM, **{"from": period.first.isoformat(), "to": period.last.isoformat()})
     except QueryError as problem:
         period = parse_period(DEFAULT_PERIOD, None, None, today)
-        error = f"Custom range: {problem}"
+        error = _("Custom range: %(reason)s", reason=str(problem))
     filters = []
     for key in FILTER_KEYS:
         chosen = query.get(key)
@@ -91,5 +92,8 @@ def parse_state(query: QueryParams, site: Site, today: Any, base: str, has_impor
     imports = has_imports and query.get("imports") != "off"
     if has_imports and not imports:
         params["imports"] = "off"
+    # A visitor of a share link chose a language by URL (there is no cookie): its links keep it.
+    if query.get("lang") in LANGUAGES:
+        params["lang"] = query["lang"]
     view = View(site.domain, site.timezone, period, tuple(filters), imports)
     return ViewState(base, view, metric, compare, params, error)

@@ -32,11 +32,13 @@ PASSWORD = "a long enough password"
 class DashboardTeller(TellerProcess):
     """A Teller with a month and a half of demo data for SITE and an admin user, created before serving."""
 
+    events = 30000
+
     def start(self) -> None:
         # Raw events of the whole demo history stay, so its visits are derived for every compared day.
         self.env["TELLER_RETENTION_EVENTS_DAYS"] = "90"
         for args, stdin in (
-            (["demo-data", "--site", SITE, "--events", "30000", "--days", "45"], None),
+            (["demo-data", "--site", SITE, "--events", str(self.events), "--days", "45"], None),
             (["users", "add", EMAIL, "--role", "admin"], PASSWORD + "\n"),
         ):
             subprocess.run(
