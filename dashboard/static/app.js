@@ -43,7 +43,15 @@
   });
 
   if (document.getElementById('realtime')) setInterval(refreshRealtime, 30000);
-  // Imports page: send the zip as the request body, then poll the import's progress.
+  // Imports page: send the zip as the request body, then poll the import's progress. Its texts come
+  // translated in the form's data-text-* attributes, with {n} and {error} to fill in.
+  function say(name, values) {
+    var form = document.getElementById('import-form');
+    var text = (form && form.getAttribute('data-text-' + name)) || name;
+    Object.keys(values || {}).forEach(function (key) { text = text.replace('{' + key + '}', values[key]); });
+    return text;
+  }
+
   function showImport(status, bar, text, percent) {
     status.textContent = text;
     if (percent !== null) { bar.hidden = false; bar.value = percent; bar.textContent = percent + '%'; }
@@ -54,19 +62,19 @@
       .then(function (response) { return response.json().then(function (data) { return [response.ok, data]; }); })
       .then(function (answer) {
         var data = answer[1];
-        if (!answer[0]) { showImport(status, bar, 'Import progress is not available: ' + data.error, null); return; }
+        if (!answer[0]) { showImport(status, bar, say('unavailable', { error: data.error }), null); return; }
         var percent = data.total ? Math.round(100 * data.done / data.total) : 0;
         if (data.state === 'running') {
-          showImport(status, bar, 'Importing: ' + percent + '%', percent);
+          showImport(status, bar, say('importing', { n: percent }), percent);
           setTimeout(function () { pollImport(url, status, bar); }, 500);
         } else if (data.state === 'done') {
-          showImport(status, bar, 'Imported ' + data.rows.toLocaleString('en') + ' rows.', 100);
+          showImport(status, bar, say('imported', { n: data.rows.toLocaleString(document.documentElement.lang || 'en') }), 100);
           setTimeout(function () { window.location.reload(); }, 800);
         } else {
-          showImport(status, bar, 'The import failed: ' + data.error, null);
+          showImport(status, bar, say('failed', { error: data.error }), null);
         }
       })
-      .catch(function () { showImport(status, bar, 'The import could not be followed.', null); });
+      .catch(function () { showImport(status, bar, say('lost'), null); });
   }
 
   var importForm = document.getElementById('import-form');
@@ -84,7 +92,7 @@
       request.setRequestHeader('X-File-Name', file.name);
       request.upload.onprogress = function (progress) {
         if (progress.lengthComputable) {
-          showImport(status, bar, 'Uploading: ' + Math.round(100 * progress.loaded / progress.total) + '%',
+          showImport(status, bar, say('uploading', { n: Math.round(100 * progress.loaded / progress.total) }),
             Math.round(100 * progress.loaded / progress.total));
         }
       };
@@ -92,10 +100,10 @@
         var data = {};
         try { data = JSON.parse(request.responseText); } catch (ignored) { data = { error: request.statusText }; }
         if (request.status === 202) { pollImport(data.progress, status, bar); } else {
-          showImport(status, bar, 'The upload was refused: ' + data.error, null);
+          showImport(status, bar, say('refused', { error: data.error }), null);
         }
       };
-      request.onerror = function () { showImport(status, bar, 'The upload failed.', null); };
+      request.onerror = function () { showImport(status, bar, say('upload-failed'), null); };
       request.send(file);
     });
   }

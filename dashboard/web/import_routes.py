@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from dashboard.json_response import json_error, json_response
 from dashboard.plausible_export import archive_name, export_range, write_export
 from dashboard.web.context import Web
+from dashboard.web.i18n import _
 from dashboard.web.render import html
 from storage.imported import delete_import, list_imports
 from storage.plausible_import import ImportRefused, import_plausible_zip
@@ -74,18 +75,18 @@ def build_import_router(web: Web) -> APIRouter:
         web.check_form(request, request.headers.get("x-csrf-token", ""))
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_UPLOAD_BYTES):
-            return json_error(413, f"the file is larger than {MAX_UPLOAD_BYTES >> 20} MiB")
+            return json_error(413, _("the file is larger than %(size)s MiB", size=MAX_UPLOAD_BYTES >> 20))
         spool = tempfile.TemporaryFile()  # noqa: SIM115 - the import thread closes it
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > MAX_UPLOAD_BYTES:
                 spool.close()
-                return json_error(413, f"the file is larger than {MAX_UPLOAD_BYTES >> 20} MiB")
+                return json_error(413, _("the file is larger than %(size)s MiB", size=MAX_UPLOAD_BYTES >> 20))
             spool.write(chunk)
         if not size:
             spool.close()
-            return json_error(400, "no file was sent")
+            return json_error(400, _("no file was sent"))
         spool.seek(0)
         name = request.headers.get("x-file-name", "upload.zip")[:200]
         job = jobs.start(site.domain, 0)
@@ -111,7 +112,7 @@ def build_import_router(web: Web) -> APIRouter:
         site = web.site(domain)
         found = jobs.get(job)
         if found is None or found["site"] != site.domain:
-            return json_error(404, "no such import in this process")
+            return json_error(404, _("no such import in this process"))
         found.pop("site")
         return json_response(200, found)
 
@@ -130,7 +131,7 @@ def build_import_router(web: Web) -> APIRouter:
             write_export(web.store, site.domain, site.timezone, first, last, spool)
         except StoreError:
             spool.close()
-            return json_error(503, "the database could not answer")
+            return json_error(503, _("the database could not answer"))
         spool.seek(0)
         name = archive_name(site.domain, dt.date.today())
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
