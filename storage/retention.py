@@ -32,6 +32,8 @@ RULES: tuple[Rule, ...] = (
     Rule("site_monthly", "day", "%Y%m", "rollups"),
     Rule("dimension_monthly", "day", "%Y%m", "rollups"),
     Rule("search_terms", "day", "%Y%m", "search"),
+    # Fingerprints of imported log lines live as long as the rollups they were counted into.
+    Rule("log_lines", "day", "%Y%m", "rollups"),
     Rule("visit_watermarks", "cutoff", "", "state"),
 )
 

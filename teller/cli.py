@@ -3,6 +3,7 @@
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -502,6 +503,142 @@ def export_command(
         ):
             counts = write_export(store, domain, timezone, first, last, target, lambda done, total: bar.update(1))
     typer.echo(f"wrote {path}: {sum(counts.values()):,} rows, {first} to {last}")
+
+
+@app.command(
+    "import-logs",
+    help="Count page views from server access logs (gzip too), without JavaScript: successful page GETs go "
+    "through the collector's pipeline with the log's timestamps; assets, redirects, errors and other methods are "
+    "skipped and counted. Lines already imported (a file again, an overlapping rotated one) are skipped. With the "
+    "embedded engine it opens the data dir itself: stop `teller serve` first, or use the server engine.",
+)
+def import_logs(
+    files: Annotated[list[Path], typer.Argument(help="Access log files, plain or gzip, oldest first.")],
+    site: Annotated[str, typer.Option(help="The registered site the logs belong to.")],
+    log_format: Annotated[
+        str, typer.Option("--format", help="combined, common, vhost-combined or caddy-json.")
+    ] = "combined",
+    follow: Annotated[
+        bool, typer.Option(help="After the end of the (single) file, keep reading what is appended.")
+    ] = False,
+) -> None:
+    """Import server access logs."""
+    import time
+
+    from collector.access_log.formats import PARSERS
+    from collector.access_log.importer import LogImporter, follow_file, import_files
+    from collector.ingest.state import SharedState
+    from storage.retention import cutoff_for, policy_from
+    from storage.sites import normalise_domain
+
+    if log_format not in PARSERS:
+        fail(f"unknown format {log_format!r}; known: {', '.join(PARSERS)}")
+    if follow and len(files) != 1:
+        fail("--follow reads one file")
+    for path in files:
+        if not path.is_file():
+            fail(f"{path}: no such file")
+    try:
+        domain = normalise_domain(site)
+    except ValueError as error:
+        fail(str(error))
+    settings = Settings()
+    today = time.gmtime()
+    import datetime as dt
+
+    cutoff = cutoff_for("rollups", policy_from(settings), dt.date(today.tm_year, today.tm_mon, today.tm_mday))
+    oldest_kept = int(dt.datetime.combine(cutoff, dt.time(), dt.UTC).timestamp())
+    with opened_store() as store:
+        state = SharedState(store)
+        state.refresh()
+        try:
+            importer = LogImporter(state, domain, log_format, oldest_kept)
+        except ValueError as error:
+            fail(str(error))
+        started = time.perf_counter()
+        if follow:
+            typer.echo(f"following {files[0]} (Ctrl-C to stop)", err=True)
+            interrupted = []
+
+            def report(result: object) -> None:
+                rate = result.lines / max(time.perf_counter() - started, 1e-9)  # type: ignore[attr-defined]
+                typer.echo(
+                    f"\r{result.lines:,} lines, {result.stored:,} page views, {rate:,.0f} lines/s", nl=False, err=True
+                )  # type: ignore[attr-defined]
+
+            try:
+                result = follow_file(importer, files[0], lambda: not interrupted, report)
+            except KeyboardInterrupt:
+                interrupted.append(True)
+                result = importer.result
+            typer.echo("", err=True)
+            result = importer.finish()
+        else:
+            total = sum(path.stat().st_size for path in files)
+            with typer.progressbar(
+                length=max(total, 1), label=f"importing {len(files)} file(s) for {domain}", file=sys.stderr,
+            ) as bar:  # fmt: skip
+                seen = [0]
+
+                def progress(lines: int, done: int) -> None:
+                    rate = lines / max(time.perf_counter() - started, 1e-9)
+                    bar.label = f"importing for {domain}: {lines:,} lines, {rate:,.0f} lines/s"
+                    bar.update(done - seen[0])
+                    seen[0] = done
+
+                import_files(importer, files, progress)
+            result = importer.finish()
+    elapsed = time.perf_counter() - started
+    typer.echo(
+        f"read {result.lines:,} lines in {elapsed:.1f} s ({result.lines / max(elapsed, 1e-9):,.0f} lines/s): "
+        f"{result.stored:,} page views stored, {result.visits:,} visits derived"
+    )
+    for reason, count in sorted(result.skipped.items(), key=lambda item: (-item[1], item[0])):
+        typer.echo(f"skipped {count:,} {reason}")
+
+
+@app.command(
+    help="Erase a site's raw events (all, a page pattern, a period) and everything derived from them: visits, "
+    "rollups and, without --page, search terms and log fingerprints. Prints the rows affected first and asks."
+)
+def erase(
+    site: Annotated[str, typer.Option(help="The site whose data is erased.")],
+    page: Annotated[str, typer.Option(help="Only pages matching this pattern (* any characters, ? one).")] = "",
+    from_day: Annotated[str, typer.Option("--from", help="First UTC day erased (YYYY-MM-DD).")] = "",
+    to_day: Annotated[str, typer.Option("--to", help="Last UTC day erased (YYYY-MM-DD).")] = "",
+    dry_run: Annotated[bool, typer.Option(help="Only print what would be erased.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Erase without asking.")] = False,
+) -> None:
+    """Erase a site's data."""
+    import datetime as dt
+
+    from storage.erase import counts, day_range
+    from storage.erase import erase as erase_selection
+    from storage.sites import normalise_domain
+
+    try:
+        domain = normalise_domain(site)
+        first = dt.date.fromisoformat(from_day) if from_day else None
+        last = dt.date.fromisoformat(to_day) if to_day else None
+    except ValueError as error:
+        fail(str(error))
+    if first and last and last < first:
+        fail("--to is before --from")
+    selection = day_range(domain, page, first, last)
+    with opened_store() as store:
+        before = counts(store, selection)
+        for table, count in before.items():
+            typer.echo(f"{table}: {count:,} rows")
+        if dry_run:
+            typer.echo("dry run: nothing erased")
+            return
+        if not yes and not typer.confirm("Erase these rows and recount what derives from them?"):
+            typer.echo("nothing erased")
+            return
+        erase_selection(store, selection)
+        after = counts(store, selection)
+    for table, count in after.items():
+        typer.echo(f"{table}: {before[table]:,} -> {count:,} rows")
 
 
 def main() -> None:

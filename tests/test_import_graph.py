@@ -19,6 +19,7 @@ FUNCTION_IMPORTS: tuple[tuple[str, str, str], ...] = (
     ("storage.opening", "storage.embedded", "chdb is an optional dependency that a server-engine install lacks"),
     ("teller.cli", "storage", "each subcommand imports what it uses, so `teller --help` starts fast"),
     ("teller.cli", "dashboard", "`export` reads through the stats code; other subcommands skip it"),
+    ("teller.cli", "collector", "`import-logs` alone loads the ingest pipeline and the log parsers"),
     ("teller.cli", "teller", "`serve` alone loads the app; other subcommands skip FastAPI and the ingest code"),
 )
 

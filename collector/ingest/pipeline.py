@@ -11,6 +11,7 @@ from collector.ingest.bots import is_bot
 from collector.ingest.event import Event
 from collector.ingest.geo import country_of
 from collector.ingest.page_url import parse_page_url
+from collector.ingest.path_scrub import scrub_path
 from collector.ingest.referrer import classify_referrer
 from collector.ingest.request import EventRequest
 from collector.ingest.search_terms import (
@@ -92,7 +93,7 @@ def put_page(ctx: Context, state: SharedState) -> None:
         raise Dropped("invalid_url") from None
     event = ctx.event
     event.hostname = page.hostname
-    event.pathname = page.pathname
+    event.pathname = scrub_path(page.pathname)
     event.utm_source, event.utm_medium, event.utm_campaign, event.utm_content, event.utm_term = page.utm
 
 
