@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from storage.history import (
     bucket_end,
     bucket_start,
+    complete_since,
     delete_rows,
     event_rollup_views,
-    oldest_event,
+    first_complete,
     rebuild_event_rollups,
     rederive_visits,
     wait_for_mutations,
@@ -73,6 +74,14 @@ def _in_buckets(time_column: str) -> str:
     return "site = %(site)s AND day >= toDate(toDateTime(%(lo)s)) AND day < toDate(toDateTime(%(hi)s))"
 
 
+_PAGE_ROWS = " AND value LIKE %(page)s AND dimension IN (" + ", ".join(PAGE_DIMENSIONS) + ")"
+
+
+def _has_values(table: str) -> bool:
+    """Whether a rollup has (dimension, value) rows, not only site totals."""
+    return not table.startswith("site_")
+
+
 def counts(store: Store, selection: Selection) -> dict[str, int]:
     """Rows of every table that an erase of the selection deletes or recounts."""
     params = selection.params()
@@ -84,11 +93,17 @@ def counts(store: Store, selection: Selection) -> dict[str, int]:
         + (" AND (entry_page LIKE %(page)s OR exit_page LIKE %(page)s)" if selection.page else ""),
         {**window, "page": selection.like},
     )[0][0]
+    period = _affected_period(store, selection) if selection.page else None
     for table, time_column, bucket in _rollup_tables():
         where = _in_buckets(time_column)
-        if selection.page:
-            where += " AND value LIKE %(page)s AND dimension IN (" + ", ".join(PAGE_DIMENSIONS) + ")"
-        bounds = {**window, "lo": bucket_start(bucket, window["lo"]), "hi": window["hi"], "page": selection.like}
+        bounds = {**window, "lo": bucket_start(bucket, window["lo"]), "page": selection.like}
+        if selection.page and _has_values(table):
+            where += _PAGE_ROWS
+        elif selection.page:
+            if period is None:
+                found[table] = 0
+                continue
+            bounds.update(lo=bucket_start(bucket, period[0]), hi=bucket_end(bucket, period[1]))
         found[table] = store.query(f"SELECT count() FROM {table} WHERE {where}", bounds)[0][0]
     if not selection.page:
         for table in ("search_terms", "log_lines"):
@@ -105,20 +120,22 @@ def _affected_period(store: Store, selection: Selection) -> tuple[int, int] | No
     return (int(rows[0][1]), int(rows[0][2]) + 1) if rows and rows[0][0] else None
 
 
-def _erase_old_rollups(store: Store, selection: Selection, complete_since: int) -> None:
-    """Rollup rows of buckets before complete_since (no raw events left) that the selection wholly covers."""
+def _erase_old_rollups(store: Store, selection: Selection, complete: int) -> None:
+    """Rollup rows of buckets before complete (no raw events left) that the selection wholly covers."""
     for table, time_column, bucket in _rollup_tables():
         lo = bucket_start(bucket, selection.since)
         if lo < selection.since and not selection.page:
             lo = bucket_end(bucket, selection.since)  # a bucket only partly erased keeps its rows
-        hi = min(selection.until, bucket_start(bucket, complete_since))
+        hi = min(selection.until, first_complete(bucket, complete, complete))
         if not selection.page:
             hi = bucket_start(bucket, hi) if bucket_start(bucket, hi) != hi else hi
         if hi <= lo:
             continue
         where = _in_buckets(time_column)
         if selection.page:
-            where += " AND value LIKE %(page)s AND dimension IN (" + ", ".join(PAGE_DIMENSIONS) + ")"
+            if not _has_values(table):
+                continue
+            where += _PAGE_ROWS
         delete_rows(store, table, where, {"site": selection.site, "lo": lo, "hi": hi, "page": selection.like})
 
 
@@ -126,8 +143,7 @@ def erase(store: Store, selection: Selection, now: float | None = None) -> dict[
     """Erase the selected events and recount what derives from them; returns the dry-run counts it acted on."""
     found = counts(store, selection)
     now = time.time() if now is None else now
-    oldest = oldest_event(store, selection.site)
-    complete_since = oldest if oldest is not None else int(now) // 86_400 * 86_400
+    complete = complete_since(store, selection.site, now)
     period = _affected_period(store, selection)
     if period is not None:
         delete_rows(store, "events", selection.event_filter(), selection.params())
@@ -136,12 +152,12 @@ def erase(store: Store, selection: Selection, now: float | None = None) -> dict[
         if not selection.page:
             # Every complete bucket of the period is recounted, with or without events left in it.
             lo, hi = selection.since, max(hi, min(selection.until, int(now) + 1))
-        rebuild_event_rollups(store, selection.site, lo, hi, complete_since)
-        rederive_visits(store, selection.site, lo, hi, complete_since)
+        rebuild_event_rollups(store, selection.site, lo, hi, complete)
+        rederive_visits(store, selection.site, lo, hi, complete)
     elif not selection.page and selection.since < int(now):
         # Nothing raw left to delete; visits of the period still go with their rollups.
-        rederive_visits(store, selection.site, selection.since, min(selection.until, int(now)), complete_since)
-    _erase_old_rollups(store, selection, complete_since)
+        rederive_visits(store, selection.site, selection.since, min(selection.until, int(now)), complete)
+    _erase_old_rollups(store, selection, complete)
     if not selection.page:
         window = {"site": selection.site, "lo": selection.since, "hi": selection.until}
         for table in ("search_terms", "log_lines"):

@@ -82,6 +82,22 @@ def oldest_event(store: Store, site: str) -> int | None:
     return int(rows[0][1]) // 86_400 * 86_400 if rows and rows[0][0] else None
 
 
+def complete_since(store: Store, site: str, now: float) -> int:
+    """Start of the first UTC day from which the site's raw events are all still stored.
+
+    Rollups outlive raw events (retention), so a daily rollup row before the oldest event's day marks a
+    day whose events were dropped; with none, no event was ever dropped and every bucket is complete.
+    """
+    oldest = oldest_event(store, site)
+    first = oldest if oldest is not None else int(now) // 86_400 * 86_400 + 86_400
+    rows = store.query(
+        "SELECT count(), toUInt32(toDateTime(max(day))) FROM site_daily WHERE site = %(site)s "
+        "AND day < toDate(toDateTime(%(first)s))",
+        {"site": site, "first": first},
+    )
+    return int(rows[0][1]) + 86_400 if rows and rows[0][0] else 0
+
+
 def bucket_start(bucket: str, ts: int) -> int:
     """Start of the hour, UTC day or UTC month containing ts."""
     if bucket == "hour":
@@ -118,11 +134,7 @@ def _bucket_filter(view: RollupView) -> str:
 
 def _table_columns(store: Store, table: str) -> list[str]:
     """Columns of a table in their stored order."""
-    rows = store.query(
-        "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = %(t)s ORDER BY position",
-        {"t": table},
-    )
-    return [row[0] for row in rows]
+    return [row[0] for row in store.query(f"DESCRIBE TABLE {table}")]
 
 
 def rebuild_event_rollups(store: Store, site: str, lo: int, hi: int, complete_since: int) -> dict[str, tuple[int, int]]:

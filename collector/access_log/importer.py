@@ -31,7 +31,7 @@ from collector.ingest.request import MAX_URL, EventRequest
 from collector.ingest.search_sink import local_day
 from collector.ingest.state import SharedState
 from storage.dates import utc_day
-from storage.history import oldest_event, rederive_visits
+from storage.history import complete_since, rederive_visits
 from storage.log_lines import known_fingerprints, record_fingerprints
 
 BATCH_LINES = 20_000
@@ -254,8 +254,8 @@ class LogImporter:
         self.flush()
         result = self.result
         if result.first_ts is not None and result.last_ts is not None:
-            oldest = oldest_event(self.store, self.site) or result.first_ts
-            result.visits = rederive_visits(self.store, self.site, result.first_ts, result.last_ts + 1, oldest)
+            complete = complete_since(self.store, self.site, self.clock())
+            result.visits = rederive_visits(self.store, self.site, result.first_ts, result.last_ts + 1, complete)
         return result
 
 
