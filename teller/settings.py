@@ -91,6 +91,17 @@ class Settings(BaseSettings):
         description="Address editors and websites reach Teller at, e.g. https://stats.example.com; used in snippets "
         "and share links, and https:// marks the session cookie Secure.",
     )
+    controller_name: str = Field(
+        "",
+        max_length=200,
+        description="Who is responsible for the statistics (the controller), named in the privacy text.",
+    )
+    controller_email: str = Field(
+        "", max_length=200, description="Where visitors send requests about their data, named in the privacy text."
+    )
+    privacy_request_days: int = Field(
+        30, ge=1, le=30, description="Days within which the privacy text promises to answer a visitor's request."
+    )
     session_days: int = Field(14, ge=1, le=365, description="Days a dashboard login lasts.")
     workers: int = Field(
         1, ge=1, le=64, description="Worker processes of `teller serve` (server engine only; embedded runs one)."

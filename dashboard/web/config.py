@@ -12,3 +12,6 @@ class DashboardSettings(Protocol):
     retention_events_days: int
     retention_rollup_months: int
     retention_search_months: int
+    controller_name: str
+    controller_email: str
+    privacy_request_days: int

@@ -1,6 +1,8 @@
 """A site's privacy text, in Norwegian (bokmål) and English, written from the running configuration."""
 
+import ipaddress
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from storage.search_params import DEFAULT_SEARCH_PARAMS, NO_SEARCH_PARAMS
 from storage.sites import Site
@@ -17,7 +19,22 @@ class PrivacyFacts:
     rollup_months: int
     search_months: int
     search_min_count: int
-    stats_host: str
+    stats_host: str  # the public host of the statistics server, "" when only a loopback address is known
+    controller_name: str = ""
+    controller_email: str = ""
+    request_days: int = 30
+
+
+def public_host(url: str) -> str:
+    """The host of a URL, or "" for a loopback or unspecified address (not where visitors reach the server)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in ("", "localhost") or host.endswith(".localhost"):
+        return ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return "" if address.is_loopback or address.is_unspecified else host
 
 
 @dataclass(frozen=True)
@@ -134,13 +151,67 @@ def _norwegian(f: PrivacyFacts) -> list[Section]:
         Section(
             "Ingen deling med andre",
             (
-                f"Statistikken lagres på en server vi har kontroll over ({f.stats_host}), og skriptet som "
+                f"Statistikken lagres på en server vi har kontroll over{_host(f, 'nb')}, og skriptet som "
                 "teller besøkene, lastes fra den samme serveren. Opplysningene blir ikke sendt til, delt med "
                 "eller solgt til noen andre.",
             ),
         ),
+        _rights_nb(f),
     ]
     return sections
+
+
+def _host(f: PrivacyFacts, lang: str) -> str:
+    """(host) after "a server under our control", or nothing without a public host."""
+    return f" ({f.stats_host})" if f.stats_host else ""
+
+
+def _contact(f: PrivacyFacts, lang: str) -> str:
+    """Who receives requests: the controller's name and address as configured."""
+    if f.controller_name and f.controller_email:
+        return f"{f.controller_name} ({f.controller_email})"
+    if f.controller_name or f.controller_email:
+        return f.controller_name or f.controller_email
+    return f"den som driver {f.site.domain}" if lang == "nb" else f"whoever runs {f.site.domain}"
+
+
+def _rights_nb(f: PrivacyFacts) -> Section:
+    """What a visitor may ask for, and what can and cannot be done with statistics."""
+    return Section(
+        "Dine rettigheter",
+        (
+            "Du kan be om å få vite hva vi behandler av opplysninger om deg, og kreve at feil rettes og at "
+            "opplysninger vi ikke har grunnlag for å behandle, slettes.",
+            "I statistikken finnes det ikke noe som knytter et besøk til deg: IP-adressen er forkortet før den "
+            "brukes, og koden som skiller besøkende fra hverandre, kan ikke regnes ut på nytt når den hemmelige "
+            "verdien er slettet etter 48 timer. Vi har derfor ingen måte å finne, vise deg eller slette akkurat "
+            "dine besøk på, og vi ber heller ikke om opplysninger fra deg for å forsøke.",
+            f"Det vi kan gjøre, er å slette all statistikk for en side eller for et tidsrom fra {f.site.domain}, "
+            "for eksempel hvis adressen til en side har inneholdt personopplysninger. Da slettes også tallene "
+            "som er regnet ut fra disse sidevisningene.",
+            f"Spørsmål og krav sender du til {_contact(f, 'nb')}. Du får svar innen {_days(f.request_days, 'nb')}.",
+        ),
+    )
+
+
+def _rights_en(f: PrivacyFacts) -> Section:
+    """What a visitor may ask for, and what can and cannot be done with statistics."""
+    return Section(
+        "Your rights",
+        (
+            "You may ask what data about you we process, and require that mistakes are corrected and that data "
+            "we have no basis for processing is deleted.",
+            "Nothing in the statistics ties a visit to you: the IP address is shortened before it is used, and "
+            "the code that tells visitors apart cannot be computed again once the secret value is deleted after "
+            "48 hours. We therefore have no way to find, show you or delete your visits in particular, and we "
+            "do not ask you for details in an attempt to.",
+            f"What we can do is delete all statistics of a page, or of a period, from {f.site.domain}, for "
+            "instance when a page's address has contained personal data. The numbers computed from those page "
+            "views are deleted with them.",
+            f"Send questions and requests to {_contact(f, 'en')}. You will get an answer within "
+            f"{_days(f.request_days, 'en')}.",
+        ),
+    )
 
 
 def _english(f: PrivacyFacts) -> list[Section]:
@@ -226,11 +297,12 @@ def _english(f: PrivacyFacts) -> list[Section]:
         Section(
             "No sharing with others",
             (
-                f"The statistics are stored on a server under our control ({f.stats_host}), and the script that "
+                f"The statistics are stored on a server under our control{_host(f, 'en')}, and the script that "
                 "counts visits is loaded from that same server. The data is not sent to, shared with or sold to "
                 "anyone else.",
             ),
         ),
+        _rights_en(f),
     ]
     return sections
 

@@ -1,7 +1,6 @@
 """The site list and each site's dashboard, exports, realtime count, install snippet and privacy text."""
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
@@ -25,7 +24,7 @@ from dashboard.web.context import Denied, Web
 from dashboard.web.formatting import LOWER_IS_BETTER, change, date_range
 from dashboard.web.i18n import _
 from dashboard.web.labels import display_value
-from dashboard.web.privacy import LANGUAGES, PrivacyFacts, privacy_sections, privacy_text
+from dashboard.web.privacy import LANGUAGES, PrivacyFacts, privacy_sections, privacy_text, public_host
 from dashboard.web.render import html
 from dashboard.web.security import content_security_policy
 from dashboard.web.view_state import ViewState, parse_state
@@ -196,7 +195,10 @@ def privacy_facts(web: Web, request: Request, site: Site) -> PrivacyFacts:
         rollup_months=settings.retention_rollup_months,
         search_months=settings.retention_search_months,
         search_min_count=settings.search_min_count,
-        stats_host=urlsplit(web.base_url(request)).hostname or "",
+        stats_host=public_host(web.base_url(request)),
+        controller_name=settings.controller_name,
+        controller_email=settings.controller_email,
+        request_days=settings.privacy_request_days,
     )
 
 

@@ -14,6 +14,8 @@ from web_login import user_client
 
 from dashboard.panels import PANELS, View, kpi_body, panel_body
 from dashboard.periods import Period
+from dashboard.web.privacy import PrivacyFacts, privacy_text, public_host
+from storage.sites import Site
 from storage.store import Store
 
 DAY_URL = f"/sites/{SITE}?period=custom&from=2026-11-20&to=2026-11-20"
@@ -162,3 +164,35 @@ def test_privacy_text_follows_the_configuration(store: Store, tmp_path: Path) ->
     assert "kept for 13 months" in changed and "beholdes i 13 måneder" in changed
     assert "at least 5 times" in changed and "deleted after 30 days" not in changed
     assert changed != default
+
+
+def test_privacy_text_has_a_rights_section_and_names_the_public_host(store: Store, tmp_path: Path) -> None:
+    unconfigured = _privacy(store, tmp_path / "a")
+    for heading in ("Dine rettigheter", "Your rights"):
+        assert heading in unconfigured
+    assert f"whoever runs {SITE}" in unconfigured and "within 30 days" in unconfigured
+    assert "innen 30 dager" in unconfigured
+    configured = _privacy(
+        store,
+        tmp_path / "b",
+        public_url="http://testserver",
+        controller_name="Eksempel AS",
+        controller_email="personvern@example.no",
+        privacy_request_days=14,
+    )
+    assert "under our control (testserver)" in configured
+    assert "Eksempel AS (personvern@example.no)" in configured
+    assert "within 14 days" in configured and "innen 14 dager" in configured
+    assert "cannot be computed again" in configured and "kan ikke regnes ut på nytt" in configured
+    assert "delete all statistics of a page, or of a period" in configured
+
+
+def test_a_loopback_address_is_never_named_as_the_statistics_host() -> None:
+    for url in ("http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000", "http://0.0.0.0"):
+        assert public_host(url) == ""
+    assert public_host("https://stats.example.no/") == "stats.example.no"
+    site = Site("example.org", "UTC")
+    facts = PrivacyFacts(site, 30, 25, 25, 3, public_host("http://127.0.0.1:8000"))
+    for lang in ("nb", "en"):
+        text = privacy_text(facts, lang)
+        assert "127.0.0.1" not in text and "()" not in text
