@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from collector.compat.routes import build_compat_router
 from collector.ingest import geo
 from collector.ingest.batcher import Batcher
 from collector.ingest.client_ip import TrustedProxies
@@ -141,6 +142,11 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
     install_dashboard(app, teller.store, settings, lambda: teller.state.sites, teller.state.refresh, clock)
 
     app.include_router(build_ops_router(teller.store, lambda: teller.metrics, app.state.api_key_auth))
+    app.include_router(
+        build_compat_router(
+            teller.ingest, teller.store, settings.max_body_bytes, settings.max_batch_bytes, settings.max_batch_events
+        )
+    )
 
     # Added first, so it runs inside ClientPrefixMiddleware and sees only the truncated address.
     app.add_middleware(

@@ -219,6 +219,28 @@ def sites_dnt(
     typer.echo(f"{site.domain}: Do-Not-Track and Global Privacy Control {'honoured' if honour else 'ignored'}")
 
 
+@sites_app.command("tracker-id")
+def sites_tracker_id(
+    domain: Annotated[str, typer.Argument(help="A registered domain.")],
+    tracker: Annotated[str, typer.Argument(help="umami or matomo.", metavar="umami|matomo")],
+    tracker_id: Annotated[str, typer.Argument(help="Umami's website id (a UUID) or Matomo's idsite.")],
+    remove: Annotated[bool, typer.Option(help="Stop mapping this id to the site.")] = False,
+) -> None:
+    """Accept a site's events from an unchanged Umami (POST /api/send) or Matomo (/matomo.php) tracker by its id."""
+    from storage.sites import list_sites, normalise_domain
+    from storage.tracker_ids import set_tracker_id
+
+    with opened_store() as store:
+        try:
+            name = normalise_domain(domain)
+            if name not in {site.domain for site in list_sites(store)}:
+                raise ValueError(f"{name} is not a registered site")
+            set_tracker_id(store, tracker, tracker_id, "" if remove else name)
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"{name}: {tracker} id {tracker_id} {'removed' if remove else 'mapped'}")
+
+
 @sites_app.command("list")
 def sites_list() -> None:
     """List registered sites, their time zones and search parameters."""

@@ -114,6 +114,21 @@ def test_cli_import_reports_skips_and_leaves_no_address_on_disk(tmp_path: Path) 
     assert "lines/s" in done.stdout
     needles = [form for ip in (ALICE, BOB, CRAWLER) for form in ip_forms(ip)]
     assert file_hits(data_dir, needles) == []
+    dry = subprocess.run(
+        [*cli, "erase", "--site", "example.org", "--page", "/users/*", "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert "events: 1 rows" in dry.stdout and "dry run: nothing erased" in dry.stdout, dry.stdout + dry.stderr
+    erased = subprocess.run(
+        [*cli, "erase", "--site", "example.org", "--page", "/users/*", "--yes"], env=env, capture_output=True, text=True
+    )
+    assert "events: 1 -> 0 rows" in erased.stdout, erased.stdout + erased.stderr
+    mapped = subprocess.run(
+        [*cli, "sites", "tracker-id", "example.org", "matomo", "3"], env=env, capture_output=True, text=True
+    )
+    assert mapped.stdout.strip() == "example.org: matomo id 3 mapped", mapped.stderr
 
 
 def test_clf_time_applies_the_offset() -> None:
