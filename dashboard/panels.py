@@ -17,24 +17,14 @@ from dashboard.stats import run_query
 from dashboard.translatable import N_
 from storage.store import Store
 
-# Dimensions the dashboard filters by (a clicked row adds its panel's); the URL parameter is the name
-# after the scope ("source" for visit:source), the label the registry's.
-_FILTERABLE = (
-    "event:page",
-    "visit:entry_page",
-    "visit:exit_page",
-    "visit:source",
-    "visit:referrer",
-    "visit:utm_source",
-    "visit:utm_medium",
-    "visit:utm_campaign",
-    "visit:browser",
-    "visit:os",
-    "visit:device",
-    "visit:country",
-)
-FILTER_KEYS: dict[str, str] = {name.split(":", 1)[1]: name for name in _FILTERABLE}
+# Dimensions the dashboard filters by: every filterable dimension of the registry. The URL parameter is
+# the name after the scope ("source" for visit:source), the label the registry's.
+FILTER_KEYS: dict[str, str] = {
+    name.split(":", 1)[1]: name for name, declared in DIMENSIONS.items() if declared.filterable
+}
 FILTER_LABELS: dict[str, str] = {key: DIMENSIONS[name].label for key, name in FILTER_KEYS.items()}
+# A filter of the dashboard: (operator, URL key, values), the operators the filter dialog offers.
+Condition = tuple[str, str, tuple[str, ...]]
 KPI_METRICS = ("visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration")
 KPI_LABELS = {
     "visitors": N_("Unique visitors"),
@@ -57,7 +47,10 @@ SEARCH_PANEL = "search_terms"
 
 @dataclass(frozen=True)
 class View:
-    """What the dashboard shows: a site, a period and the filters, as (URL parameter, value) pairs."""
+    """What the dashboard shows: a site, a period and the filters.
+
+    filters are clicked rows, (URL key, value) pairs meaning "is"; conditions come from the filter dialog.
+    """
 
     site: str
     timezone: str
@@ -65,15 +58,17 @@ class View:
     filters: tuple[tuple[str, str], ...] = ()
     # Add imported statistics (include.imports); the dashboard turns it on when the site has imports.
     imports: bool = False
+    conditions: tuple[Condition, ...] = ()
 
     def api_filters(self) -> list[list[Any]]:
         """The filters in Stats API form."""
-        return [["is", FILTER_KEYS[key], [value]] for key, value in self.filters]
+        clicked = [["is", FILTER_KEYS[key], [value]] for key, value in self.filters]
+        return clicked + [[op, FILTER_KEYS[key], list(values)] for op, key, values in self.conditions]
 
     @property
     def filter_dimensions(self) -> set[str]:
         """Dimensions the view is filtered by."""
-        return {FILTER_KEYS[key] for key, _ in self.filters}
+        return {FILTER_KEYS[key] for key, _ in self.filters} | {FILTER_KEYS[key] for _, key, _ in self.conditions}
 
 
 @dataclass(frozen=True)
@@ -148,7 +143,7 @@ def panel_body(panel: Panel, view: View, limit: int) -> dict[str, Any] | None:
         "dimensions": [panel.dimension],
         "pagination": {"limit": min(limit + 1, MAX_LIMIT) if panel.hide_empty else limit, "offset": 0},
     }
-    if panel.name != SEARCH_PANEL and view.filters:
+    if panel.name != SEARCH_PANEL and (view.filters or view.conditions):
         body["filters"] = view.api_filters()
     return _with_imports(body, view)
 
@@ -172,6 +167,8 @@ def run_panel(store: Store, panel: Panel, view: View, limit: int = 9, search_min
     result = PanelResult(panel, metrics, unavailable=reason)
     if panel.name == SEARCH_PANEL and view.filters:
         result.note = N_("Search terms are stored apart from visits, so filters do not apply to them.")
+    if panel.name == SEARCH_PANEL and (view.filters or view.conditions):
+        result.note = "Search terms are stored apart from visits, so filters do not apply to them."
     body = panel_body(panel, view, limit)
     if body is None:
         return result
@@ -194,7 +191,7 @@ def kpi_body(view: View, period: Period | None = None) -> tuple[dict[str, Any], 
         "metrics": [m for m in KPI_METRICS if m not in skipped],
         "date_range": (period or view.period).date_range,
     }
-    if view.filters:
+    if view.filters or view.conditions:
         body["filters"] = view.api_filters()
     return _with_imports(body, view), [m for m in KPI_METRICS if m in skipped]
 
@@ -222,7 +219,7 @@ def timeseries_body(view: View, metric: str, period: Period | None = None) -> di
         "date_range": (period or view.period).date_range,
         "dimensions": [view.period.interval],
     }
-    if view.filters:
+    if view.filters or view.conditions:
         body["filters"] = view.api_filters()
     return _with_imports(body, view)
 
@@ -238,12 +235,43 @@ def run_timeseries(store: Store, view: View, metric: str, period: Period | None 
 REALTIME_SECONDS = 300
 
 
-def realtime_visitors(store: Store, site: str, now: float | None = None) -> int:
-    """Distinct visitor hashes with any event in the last five minutes."""
+def realtime_visitors(store: Store, site: str, now: float | None = None, seconds: int = REALTIME_SECONDS) -> int:
+    """Distinct visitor hashes with any event in the last five minutes (or the last seconds)."""
     until = int(time.time() if now is None else now)
     rows = store.query(
         "SELECT uniqExact(visitor_id) FROM events WHERE site = %(site)s AND ts >= toDateTime(%(since)s) "
         "AND ts <= toDateTime(%(until)s)",
-        {"site": site, "since": until - REALTIME_SECONDS, "until": until},
+        {"site": site, "since": until - seconds, "until": until},
     )
     return int(rows[0][0]) if rows else 0
+
+
+MAX_SUGGESTIONS = 25
+
+
+def suggestion_body(view: View, key: str, search: str = "", limit: int = MAX_SUGGESTIONS) -> dict[str, Any]:
+    """The Stats API query behind the filter dialog's suggestions: a dimension's top values in the period.
+
+    The view's filters on other dimensions apply (the values that would still show something); its filters
+    on this dimension do not, or the list would hold only what is already chosen.
+    """
+    dimension = FILTER_KEYS[key]
+    filters = [f for f in view.api_filters() if f[1] != dimension]
+    if search:
+        filters.append(["contains", dimension, [search], {"case_sensitive": False}])
+    body: dict[str, Any] = {
+        "site_id": view.site,
+        "metrics": ["visitors"],
+        "date_range": view.period.date_range,
+        "dimensions": [dimension],
+        "pagination": {"limit": min(limit, MAX_SUGGESTIONS), "offset": 0},
+    }
+    if filters:
+        body["filters"] = filters
+    return body
+
+
+def suggest_values(store: Store, view: View, key: str, search: str = "", limit: int = MAX_SUGGESTIONS) -> list[dict]:
+    """Top values of a filter key in the view's period, most visitors first: [{"value", "visitors"}]."""
+    rows = run_body(store, view, suggestion_body(view, key, search, limit))
+    return [{"value": row["dimensions"][0], "visitors": row["metrics"][0]} for row in rows]

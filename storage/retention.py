@@ -17,7 +17,7 @@ class Rule:
     table: str
     time_column: str
     partition_format: str  # strftime pattern of the table's partition id, "" when unpartitioned
-    kind: str  # "events" (days), "rollups" or "search" (months), "state" (days)
+    kind: str  # "events" (days), "rollups" or "search" (months), "state" or "claims" (days)
 
 
 RULES: tuple[Rule, ...] = (
@@ -35,6 +35,7 @@ RULES: tuple[Rule, ...] = (
     # Fingerprints of imported log lines live as long as the rollups they were counted into.
     Rule("log_lines", "day", "%Y%m", "rollups"),
     Rule("visit_watermarks", "cutoff", "", "state"),
+    Rule("report_claims", "claimed_at", "%Y%m", "claims"),
 )
 
 
@@ -46,6 +47,8 @@ class Policy:
     rollup_months: int = 25
     search_months: int = 25
     state_days: int = 2
+    # A claim must outlive the time its report is due in (a month's report is due for the next month).
+    claims_days: int = 100
 
 
 def cutoff_for(kind: str, policy: Policy, today: dt.date) -> dt.date:
@@ -56,6 +59,8 @@ def cutoff_for(kind: str, policy: Policy, today: dt.date) -> dt.date:
         return month_start(today, policy.rollup_months)
     if kind == "search":
         return month_start(today, policy.search_months)
+    if kind == "claims":
+        return today - dt.timedelta(days=policy.claims_days)
     return today - dt.timedelta(days=policy.state_days)
 
 

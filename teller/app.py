@@ -36,6 +36,7 @@ from storage.visits import close_visits
 from teller.jobs import Job, Jobs
 from teller.metrics import PUBLISH_INTERVAL, Metrics
 from teller.ops_routes import build_ops_router
+from teller.report_job import ReportSender
 from teller.settings import Settings
 
 log = logging.getLogger("teller")
@@ -74,6 +75,8 @@ class Teller:
             Job("visits", settings.visit_interval, lambda: close_visits(self.store, clock(), settings.visit_settle)),
             Job("retention", settings.retention_interval, lambda: _retention_run(self.store, policy), run_first=True),
         ]
+        self.reports = ReportSender(self.store, settings, lambda: self.state.sites, clock)
+        jobs.append(Job("reports", settings.report_interval, self.reports.run))
         if self.metrics.directory is not None:
             jobs.append(Job("metrics", PUBLISH_INTERVAL, self.metrics.publish))
         self.jobs = Jobs(jobs)

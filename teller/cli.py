@@ -1,4 +1,4 @@
-"""The `teller` command: serve, migrate, and manage sites, API keys and dashboard users."""
+"""The `teller` command: serve, migrate, and manage sites, API keys, dashboard users and e-mail reports."""
 
 import sys
 from collections.abc import Iterator
@@ -28,6 +28,8 @@ app.add_typer(sites_app, name="sites")
 app.add_typer(keys_app, name="api-keys")
 users_app = typer.Typer(help="Create, list and remove dashboard users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+reports_app = typer.Typer(help="Subscribe addresses to a site's e-mail reports and alerts.", no_args_is_help=True)
+app.add_typer(reports_app, name="reports")
 retention_app = typer.Typer(help="Remove data older than the retention settings.", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
 import_app = typer.Typer(help="Import statistics kept by another analytics tool.", no_args_is_help=True)
@@ -392,6 +394,58 @@ def retention_run() -> None:
         typer.echo(f"removed {rows} rows from {table}")
     if not removed:
         typer.echo("nothing to remove")
+
+
+@reports_app.command("add")
+def reports_add(
+    domain: Annotated[str, typer.Argument(help="A registered domain.")],
+    address: Annotated[str, typer.Argument(help="The e-mail address to send to.")],
+    kind: Annotated[str, typer.Option(help="weekly, monthly or spike (a traffic-spike alert).")] = "weekly",
+    threshold: Annotated[int, typer.Option(help="spike: alert when the last hour's visitors exceed this.")] = 0,
+    every_hours: Annotated[int, typer.Option(help="spike: at most one alert in this many hours.")] = 24,
+) -> None:
+    """Send a site's weekly or monthly report, or its traffic-spike alerts, to an address."""
+    from storage.report_subscriptions import add_subscription
+    from storage.sites import list_sites, normalise_domain
+
+    with opened_store() as store:
+        try:
+            domain = normalise_domain(domain)
+            if domain not in {site.domain for site in list_sites(store)}:
+                fail(f"no site {domain}: add it with `teller sites add {domain}`")
+            sub = add_subscription(store, domain, kind, address, threshold, every_hours, "cli")
+        except ValueError as error:
+            fail(str(error))
+    typer.echo(f"added {sub.kind} for {sub.address} on {sub.site}")
+
+
+@reports_app.command("list")
+def reports_list(domain: Annotated[str | None, typer.Argument(help="Only this site.")] = None) -> None:
+    """List subscriptions: site, kind, address, and a spike alert's threshold and hours."""
+    from storage.report_subscriptions import list_subscriptions
+
+    with opened_store() as store:
+        subscriptions = list_subscriptions(store, domain)
+    for sub in subscriptions:
+        extra = f"\t>{sub.threshold} visitors/h, every {sub.every_hours} h" if sub.kind == "spike" else ""
+        typer.echo(f"{sub.site}\t{sub.kind}\t{sub.address}{extra}")
+    if not subscriptions:
+        typer.echo("no subscriptions", err=True)
+
+
+@reports_app.command("remove")
+def reports_remove(
+    domain: Annotated[str, typer.Argument(help="A registered domain.")],
+    address: Annotated[str, typer.Argument(help="The subscribed address.")],
+    kind: Annotated[str, typer.Option(help="weekly, monthly or spike.")] = "weekly",
+) -> None:
+    """Stop sending a site's report (or alerts) to an address."""
+    from storage.report_subscriptions import remove_subscription
+
+    with opened_store() as store:
+        if not remove_subscription(store, domain, kind, address):
+            fail(f"{address} has no {kind} subscription on {domain}")
+    typer.echo(f"removed {kind} for {address.strip().lower()} on {domain}")
 
 
 @app.command(

@@ -113,6 +113,15 @@ class Settings(BaseSettings):
         description="One log line per request from `teller serve`, the client shown as its truncated prefix "
         "(off by default: it added ~30 us of CPU to a ~90 us ingest request).",
     )
+    smtp_host: str = Field("", description="SMTP server for e-mail reports and alerts; empty sends no e-mail.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS (certificate checked).")
+    smtp_user: str = Field("", description="SMTP login name; empty for no login.")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_from: str = Field("", description="From address of reports and alerts, e.g. Teller <stats@example.com>.")
+    report_interval: float = Field(
+        300.0, gt=0, description="Seconds between checks for due e-mail reports and traffic spikes."
+    )
 
     @field_validator("trusted_proxies", "sites", "referrer_spam", mode="before")
     @classmethod

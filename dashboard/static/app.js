@@ -1,4 +1,5 @@
-// Teller dashboard: the realtime counter, copy buttons and closing menus. Everything works without it.
+// Teller dashboard: the realtime counter, copy buttons, closing menus and the filter dialog's suggestions.
+// Everything works without it.
 (function () {
   'use strict';
 
@@ -105,6 +106,93 @@
       };
       request.onerror = function () { showImport(status, bar, say('upload-failed'), null); };
       request.send(file);
+    });
+  }
+
+  var MAX_VALUES = 20;
+
+  function valueInputs(form) {
+    return Array.prototype.slice.call(form.querySelectorAll('input.filter-value'));
+  }
+
+  function addValueInput(form, value) {
+    var inputs = valueInputs(form);
+    if (inputs.length >= MAX_VALUES) return null;
+    var input = inputs[0].cloneNode(false);
+    input.value = value || '';
+    input.setAttribute('aria-label', 'Value ' + (inputs.length + 1));
+    form.querySelector('#filter-value-list').appendChild(input);
+    return input;
+  }
+
+  function useSuggestion(form, value) {
+    var inputs = valueInputs(form);
+    if (inputs.some(function (input) { return input.value === value; })) return;
+    var empty = inputs.filter(function (input) { return !input.value.trim(); })[0];
+    var target = empty || addValueInput(form, '');
+    if (!target) return;
+    target.value = value;
+    target.focus();
+  }
+
+  function showSuggestions(form, values) {
+    var datalist = document.getElementById('filter-suggestions');
+    var list = document.getElementById('filter-suggestion-list');
+    var box = document.getElementById('filter-suggestion-box');
+    datalist.textContent = '';
+    list.textContent = '';
+    values.forEach(function (item) {
+      if (item.value === '' || item.value === null) return;
+      var option = document.createElement('option');
+      option.value = item.value;
+      datalist.appendChild(option);
+      var entry = document.createElement('li');
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'suggestion link-button';
+      button.setAttribute('data-value', item.value);
+      button.textContent = item.value + ' (' + Number(item.visitors).toLocaleString('en') + ')';
+      button.addEventListener('click', function () { useSuggestion(form, item.value); });
+      entry.appendChild(button);
+      list.appendChild(entry);
+    });
+    box.hidden = !list.children.length;
+  }
+
+  var pending = null;
+  function loadSuggestions(form, search) {
+    var params = new URLSearchParams();
+    form.querySelectorAll('input[type=hidden]').forEach(function (input) { params.append(input.name, input.value); });
+    params.set('key', form.querySelector('#filter-dimension').value);
+    if (search) params.set('q', search);
+    var url = form.getAttribute('data-suggestions') + '?' + params.toString();
+    pending = url;
+    fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { if (data && pending === url) showSuggestions(form, data.values); })
+      .catch(function () {});
+  }
+
+  var filterForm = document.getElementById('filter-form');
+  if (filterForm) {
+    var addButton = document.getElementById('filter-add-value');
+    addButton.hidden = false;
+    addButton.addEventListener('click', function () {
+      var input = addValueInput(filterForm, '');
+      if (input) input.focus();
+    });
+    filterForm.querySelector('#filter-dimension').addEventListener('change', function () { loadSuggestions(filterForm, ''); });
+    var timer = null;
+    filterForm.addEventListener('input', function (event) {
+      if (!event.target.classList.contains('filter-value')) return;
+      clearTimeout(timer);
+      timer = setTimeout(function () { loadSuggestions(filterForm, event.target.value.trim()); }, 200);
+    });
+    var menu = document.getElementById('filter-menu');
+    menu.addEventListener('toggle', function () {
+      if (!menu.open) return;
+      filterForm.querySelector('#filter-dimension').focus();
+      loadSuggestions(filterForm, '');
     });
   }
 })();

@@ -37,7 +37,11 @@ _JSON = orjson.dumps({"error": "internal error: the server could not answer this
 def wants_json(scope: Scope) -> bool:
     """True for requests from scripts (the APIs, downloads, non-GET), which get a JSON body."""
     path = scope.get("path", "")
-    return path.startswith("/api/") or path.endswith((".csv", ".zip", "/realtime")) or scope.get("method") != "GET"
+    return (
+        path.startswith("/api/")
+        or path.endswith((".csv", ".zip", "/realtime", "/suggestions"))
+        or scope.get("method") != "GET"
+    )
 
 
 class UnexpectedErrors:

@@ -18,7 +18,9 @@ from dashboard.web.import_routes import build_import_router
 from dashboard.web.ingest_routes import build_ingest_router
 from dashboard.web.language import LanguageMiddleware, Preferences
 from dashboard.web.render import StaticFiles, build_environment, html
+from dashboard.web.report_routes import build_report_router
 from dashboard.web.security import SecurityHeaders
+from dashboard.web.segment_routes import build_segment_router
 from dashboard.web.site_routes import build_share_router, build_site_router
 from dashboard.web.throttle import LoginThrottle
 from storage.dashboard_secrets import dashboard_secret
@@ -68,6 +70,8 @@ def install_dashboard(
     app.include_router(build_admin_router(web))
     app.include_router(build_ingest_router(web))
     app.include_router(build_import_router(web))
+    app.include_router(build_segment_router(web))
+    app.include_router(build_report_router(web))
 
     @app.exception_handler(Denied)
     async def denied(request: Request, error: Denied) -> Response:

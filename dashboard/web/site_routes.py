@@ -6,6 +6,8 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 
 from dashboard.panels import (
+    FILTER_KEYS,
+    FILTER_LABELS,
     KPI_LABELS,
     KPI_METRICS,
     METRIC_LABELS,
@@ -16,11 +18,14 @@ from dashboard.panels import (
     run_kpis,
     run_panel,
     run_timeseries,
+    suggest_values,
 )
 from dashboard.periods import CUSTOM, PERIODS, previous_period
+from dashboard.query import QueryError
 from dashboard.web import export
 from dashboard.web.chart import bucket_label, interval_label, render_chart
 from dashboard.web.context import Denied, Web
+from dashboard.web.filter_params import MAX_VALUE_LENGTH, MAX_VALUES, OPERATORS, condition_from_api
 from dashboard.web.formatting import LOWER_IS_BETTER, change, date_range
 from dashboard.web.i18n import _
 from dashboard.web.labels import display_value
@@ -29,6 +34,7 @@ from dashboard.web.render import html
 from dashboard.web.security import content_security_policy
 from dashboard.web.view_state import ViewState, parse_state
 from storage.imported import imported_days
+from storage.segments import list_segments
 from storage.sites import Site
 from storage.store import StoreError
 from storage.users import User
@@ -67,6 +73,9 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
         series_before = run_timeseries(store, view, metric, previous) if previous and metric in available else None
         panels = [run_panel(store, panel, view, PANEL_ROWS, web.settings.search_min_count) for panel in PANELS]
         realtime = realtime_visitors(store, site.domain, web.clock())
+        segments = [] if shared else list_segments(store, site.domain)
+    except QueryError as problem:
+        raise Denied(400, f"These filters cannot be shown: {problem}") from None
     except StoreError:
         raise Denied(503, _("The database could not answer; try again shortly.")) from None
     cards = []
@@ -130,10 +139,65 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
         compare_url=state.url(compare=None if not state.compare else "off"),
         has_imports=has_imports,
         imports_url=state.url(imports=None if not view.imports else "off"),
-        clear_url=state.url(**dict.fromkeys((key for key, _ in view.filters), None)),
+        clear_url=state.clear_url(),
         metric_labels=METRIC_LABELS,
         zip_url=state.url("/export.zip"),
+        filter_keys=list(FILTER_LABELS.items()),
+        operators=list(OPERATORS.items()),
+        segments=[
+            {
+                "segment": segment,
+                "url": state.filtered_url(_segment_filters(segment.filters)),
+                "may_delete": bool(user) and (user.is_admin or user.email == segment.created_by),
+            }
+            for segment in segments
+        ],
     )
+
+
+def _segment_filters(saved: list) -> list:
+    """A saved segment's filters that this version of the dashboard understands."""
+    from_api = (condition_from_api(item) for item in saved)
+    return [condition for condition in from_api if condition is not None]
+
+
+def filter_redirect(web: Web, request: Request, site: Site, base: str) -> Response:
+    """The filter dialog's answer: the same view with one more filter, as a link to share (303)."""
+    # imports=off passes through; whether the site has imports matters only to the page it leads to.
+    keep_imports_off = request.query_params.get("imports") == "off"
+    state = parse_state(request.query_params, site, web.today(site), base, keep_imports_off)
+    key = request.query_params.get("fd", "")
+    operator = request.query_params.get("fo", "is")
+    values = [v.strip() for v in request.query_params.getlist("fv") if v.strip()]
+    if key not in FILTER_KEYS:
+        raise Denied(400, "choose a dimension to filter by")
+    if operator not in OPERATORS:
+        raise Denied(400, f"the operator must be one of {', '.join(OPERATORS)}")
+    if not values:
+        raise Denied(400, "enter at least one value")
+    if len(values) > MAX_VALUES or any(len(value) > MAX_VALUE_LENGTH for value in values):
+        raise Denied(400, f"at most {MAX_VALUES} values of at most {MAX_VALUE_LENGTH} characters")
+    target = state.with_condition((operator, key, tuple(dict.fromkeys(values))))
+    return Response(status_code=303, headers={"Location": target, "Cache-Control": "no-store"})
+
+
+def suggestions_response(web: Web, request: Request, site: Site) -> Response:
+    """{"values": [{"value", "visitors"}]}: a dimension's top values in the view's period, for the dialog."""
+    state = valid_state(web, request, site)
+    key = request.query_params.get("key", "")
+    search = request.query_params.get("q", "")
+    if key not in FILTER_KEYS:
+        raise Denied(400, f"unknown filter key {key[:100]!r}")
+    if len(search) > MAX_VALUE_LENGTH:
+        raise Denied(400, f"the search is at most {MAX_VALUE_LENGTH} characters")
+    try:
+        values = suggest_values(web.store, state.view, key, search)
+    except QueryError as problem:
+        raise Denied(400, str(problem)) from None
+    except StoreError:
+        raise Denied(503, "the database could not answer") from None
+    body = orjson.dumps({"key": key, "dimension": FILTER_KEYS[key], "values": values})
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 def realtime_response(web: Web, site: Site) -> Response:
@@ -224,6 +288,14 @@ def build_site_router(web: Web) -> APIRouter:
     def realtime(domain: str, user: Reader) -> Response:
         return realtime_response(web, web.site(domain))
 
+    @router.get("/sites/{domain}/filter")
+    def add_filter(request: Request, domain: str, user: Reader) -> Response:
+        return filter_redirect(web, request, web.site(domain), f"/sites/{domain}")
+
+    @router.get("/sites/{domain}/suggestions")
+    def suggestions(request: Request, domain: str, user: Reader) -> Response:
+        return suggestions_response(web, request, web.site(domain))
+
     @router.get("/sites/{domain}/export/{name}.csv")
     def export_csv(request: Request, domain: str, name: str, user: Reader) -> Response:
         return export_response(web, request, web.site(domain), name)
@@ -268,6 +340,14 @@ def build_share_router(web: Web) -> APIRouter:
     @router.get("/share/{token}/realtime")
     def shared_realtime(token: str) -> Response:
         return realtime_response(web, web.shared_site(token))
+
+    @router.get("/share/{token}/filter")
+    def shared_filter(request: Request, token: str) -> Response:
+        return filter_redirect(web, request, web.shared_site(token), f"/share/{token}")
+
+    @router.get("/share/{token}/suggestions")
+    def shared_suggestions(request: Request, token: str) -> Response:
+        return suggestions_response(web, request, web.shared_site(token))
 
     @router.get("/share/{token}/export/{name}.csv")
     def shared_csv(request: Request, token: str, name: str) -> Response:

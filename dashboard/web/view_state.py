@@ -6,9 +6,10 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from dashboard.panels import FILTER_KEYS, FILTER_LABELS, KPI_METRICS, View
+from dashboard.panels import FILTER_KEYS, FILTER_LABELS, KPI_METRICS, Condition, View
 from dashboard.periods import CUSTOM, DEFAULT_PERIOD, PERIODS, parse_period
 from dashboard.query import QueryError
+from dashboard.web.filter_params import MAX_CONDITIONS, decode_condition, describe, encode_condition
 from dashboard.web.i18n import LANGUAGES, _
 from storage.sites import Site
 
@@ -26,8 +27,11 @@ class ViewState:
     params: dict[str, str] = field(default_factory=dict)
     error: str = ""
 
-    def url(self, path: str = "", **changes: str | None) -> str:
-        """A link to base+path with the current parameters, some changed (None removes one)."""
+    def url(self, path: str = "", conditions: tuple[Condition, ...] | None = None, **changes: str | None) -> str:
+        """A link to base+path with the current parameters, some changed (None removes one).
+
+        conditions replaces the dialog's filters (the `f` parameters) when given.
+        """
         params = dict(self.params)
         for key, value in changes.items():
             key = key.rstrip("_")
@@ -35,8 +39,32 @@ class ViewState:
                 params.pop(key, None)
             else:
                 params[key] = value
-        query = urlencode(params)
+        chosen = self.view.conditions if conditions is None else conditions
+        pairs = list(params.items()) + [("f", encode_condition(condition)) for condition in chosen]
+        query = urlencode(pairs)
         return f"{self.base}{path}" + (f"?{query}" if query else "")
+
+    def filtered_url(self, filters: list[Condition]) -> str:
+        """This view with exactly these filters (a segment's): one-value "is" filters as key=value."""
+        cleared: dict[str, str | None] = dict.fromkeys((key for key, _value in self.view.filters), None)
+        conditions: list[Condition] = []
+        for operator, key, values in filters:
+            if operator == "is" and len(values) == 1 and cleared.get(key) is None:
+                cleared[key] = values[0]
+            else:
+                conditions.append((operator, key, values))
+        return self.url(conditions=tuple(conditions), **cleared)
+
+    def with_condition(self, condition: Condition) -> str:
+        """This view with one more filter from the dialog."""
+        operator, key, values = condition
+        if operator == "is" and len(values) == 1:
+            return self.url(**{key: values[0]})
+        return self.url(conditions=(*self.view.conditions, condition))
+
+    def all_filters(self) -> list[Condition]:
+        """Every filter of the view as (operator, key, values), as a segment stores them."""
+        return [("is", key, (value,)) for key, value in self.view.filters] + list(self.view.conditions)
 
     def period_url(self, value: str) -> str:
         """The same view over another named period."""
@@ -48,16 +76,43 @@ class ViewState:
             return None
         return self.url(**{key: str(value)})
 
-    def chips(self) -> list[dict[str, str]]:
-        """The active filters, each with a link that removes it."""
-        return [
-            {"key": key, "label": FILTER_LABELS[key], "value": value, "remove": self.url(**{key: None})}
+    def chips(self) -> list[dict[str, Any]]:
+        """The active filters, each with its words and a link that removes it."""
+        clicked = [
+            {
+                "key": key,
+                "label": FILTER_LABELS[key],
+                "value": value,
+                "text": f"{FILTER_LABELS[key]} is {value or '(none)'}",
+                "remove": self.url(**{key: None}),
+                "dialog": False,
+            }
             for key, value in self.view.filters
         ]
+        chosen = self.view.conditions
+        dialog = [
+            {
+                "key": key,
+                "label": FILTER_LABELS[key],
+                "value": ", ".join(values),
+                "text": describe((operator, key, values)),
+                "remove": self.url(conditions=chosen[:index] + chosen[index + 1 :]),
+                "dialog": True,
+            }
+            for index, (operator, key, values) in enumerate(chosen)
+        ]
+        return clicked + dialog
+
+    def clear_url(self) -> str:
+        """This view without any filter."""
+        return self.url(conditions=(), **dict.fromkeys((key for key, _value in self.view.filters), None))
 
     def hidden_fields(self, *skip: str) -> list[tuple[str, str]]:
         """Current parameters as hidden form fields, except the ones the form sets itself."""
-        return [(key, value) for key, value in self.params.items() if key not in skip]
+        fields = [(key, value) for key, value in self.params.items() if key not in skip]
+        if "f" not in skip:
+            fields += [("f", encode_condition(condition)) for condition in self.view.conditions]
+        return fields
 
 
 def parse_state(query: QueryParams, site: Site, today: Any, base: str, has_imports: bool = False) -> ViewState:
@@ -81,6 +136,11 @@ def parse_state(query: QueryParams, site: Site, today: Any, base: str, has_impor
         if chosen is not None and len(chosen) <= MAX_FILTER_VALUE:
             filters.append((key, chosen))
             params[key] = chosen
+    conditions: list[Condition] = []
+    for text in query.getlist("f")[:MAX_CONDITIONS]:
+        condition = decode_condition(text)
+        if condition is not None and condition not in conditions:
+            conditions.append(condition)
     metric = query.get("metric") or "visitors"
     if metric not in KPI_METRICS:
         metric = "visitors"
@@ -95,5 +155,5 @@ def parse_state(query: QueryParams, site: Site, today: Any, base: str, has_impor
     # A visitor of a share link chose a language by URL (there is no cookie): its links keep it.
     if query.get("lang") in LANGUAGES:
         params["lang"] = query["lang"]
-    view = View(site.domain, site.timezone, period, tuple(filters), imports)
+    view = View(site.domain, site.timezone, period, tuple(filters), imports, tuple(conditions))
     return ViewState(base, view, metric, compare, params, error)

@@ -22,6 +22,10 @@ SUBCOMMANDS = [
     ["api-keys", "create"],
     ["api-keys", "list"],
     ["api-keys", "revoke"],
+    ["reports"],
+    ["reports", "add"],
+    ["reports", "list"],
+    ["reports", "remove"],
 ]
 
 
@@ -116,3 +120,25 @@ store = EmbeddedStore(Path(sys.argv[1]))
 print("ready", flush=True)
 time.sleep(120)
 """
+
+
+def test_reports_add_list_remove(embedded_env: dict[str, str]) -> None:
+    assert teller(["sites", "add", "example.com"], embedded_env).returncode == 0
+    added = teller(["reports", "add", "example.com", "Editor@Example.com", "--kind", "weekly"], embedded_env)
+    assert added.returncode == 0 and added.stdout.strip() == "added weekly for editor@example.com on example.com"
+    spike = ["reports", "add", "example.com", "ops@example.com", "--kind", "spike", "--threshold", "50"]
+    assert teller([*spike, "--every-hours", "6"], embedded_env).returncode == 0
+    listed = teller(["reports", "list"], embedded_env)
+    assert listed.stdout.splitlines() == [
+        "example.com\tspike\tops@example.com\t>50 visitors/h, every 6 h",
+        "example.com\tweekly\teditor@example.com",
+    ]
+    refused = teller(["reports", "add", "nowhere.test", "a@example.com"], embedded_env)
+    assert refused.returncode == 1 and "no site nowhere.test" in refused.stderr
+    bad = teller(["reports", "add", "example.com", "ops@example.com", "--kind", "spike"], embedded_env)
+    assert bad.returncode == 1 and "threshold" in bad.stderr
+    removed = teller(["reports", "remove", "example.com", "editor@example.com"], embedded_env)
+    assert removed.returncode == 0
+    again = teller(["reports", "remove", "example.com", "editor@example.com"], embedded_env)
+    assert again.returncode == 1 and "has no weekly subscription" in again.stderr
+    assert teller(["reports", "list", "example.com"], embedded_env).stdout.count("\n") == 1

@@ -1,0 +1,140 @@
+"""The e-mail report of a site for a week or a month: the numbers through the dashboard's query functions.
+
+Every figure comes from run_kpis and run_panel, which run Stats API queries as POST /api/v2/query does,
+so a report shows what the API answers for the same period.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from dashboard.panels import KPI_LABELS, PANELS_BY_NAME, View, run_kpis, run_panel
+from dashboard.periods import Period
+from dashboard.web import formatting
+from dashboard.web.labels import display_value
+from dashboard.web.render import TEMPLATES_DIR
+from storage.dates import month_start
+from storage.store import Store
+
+REPORT_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration")
+REPORT_PANELS = ("pages", "sources")
+TOP_ROWS = 10
+
+
+def report_period(kind: str, today: dt.date) -> tuple[Period, Period]:
+    """The last complete week (Monday to Sunday) or month before today, and the one before it."""
+    if kind == "weekly":
+        last = today - dt.timedelta(days=today.isoweekday())
+        first = last - dt.timedelta(days=6)
+        before = Period("custom", "Previous week", first - dt.timedelta(days=7), first - dt.timedelta(days=1))
+        return Period("custom", f"Week {first.isocalendar()[1]}, {first.year}", first, last), before
+    if kind == "monthly":
+        first = month_start(today, 1)
+        last = today.replace(day=1) - dt.timedelta(days=1)
+        previous_first = month_start(first, 1)
+        before = Period("custom", "Previous month", previous_first, first - dt.timedelta(days=1))
+        return Period("custom", first.strftime("%B %Y"), first, last), before
+    raise ValueError(f"no report of kind {kind!r}")
+
+
+@dataclass
+class Figure:
+    """One headline number with the previous period's and the change in whole percent."""
+
+    metric: str
+    label: str
+    value: Any
+    before: Any
+    change: int | None
+
+    @property
+    def shown(self) -> str:
+        return formatting.metric(self.metric, self.value)
+
+    @property
+    def shown_before(self) -> str:
+        return formatting.metric(self.metric, self.before)
+
+    @property
+    def shown_change(self) -> str:
+        if self.change is None:
+            return "no earlier data"
+        return f"{'+' if self.change > 0 else ''}{self.change}% vs {self.shown_before}"
+
+
+@dataclass
+class Report:
+    """Everything one report e-mail shows."""
+
+    site: str
+    kind: str
+    period: Period
+    previous: Period
+    figures: list[Figure]
+    tables: list[tuple[str, list[tuple[str, Any]]]] = field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return f"{self.site}: {self.kind} report, {self.period.label} ({self.period.first} – {self.period.last})"
+
+
+def build_report(store: Store, site: str, timezone: str, kind: str, today: dt.date) -> Report:
+    """The report of the last complete period of a kind, computed as the dashboard and the API compute it."""
+    period, previous = report_period(kind, today)
+    view = View(site, timezone, period)
+    now = run_kpis(store, view)
+    before = run_kpis(store, view, previous)
+    figures = [
+        Figure(name, KPI_LABELS[name], now[name], before[name], formatting.change(now[name], before[name]))
+        for name in REPORT_METRICS
+    ]
+    tables = []
+    for name in REPORT_PANELS:
+        panel = PANELS_BY_NAME[name]
+        result = run_panel(store, panel, view, TOP_ROWS)
+        rows = [
+            (display_value(panel.dimension, value, panel.empty_label, 3), metrics[0]) for value, metrics in result.rows
+        ]
+        tables.append((panel.title, rows))
+    return Report(site, kind, period, previous, figures, tables)
+
+
+def report_environment() -> Environment:
+    """Templates of the e-mails (HTML escaped, plain text as written)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["count"] = formatting.count
+    return env
+
+
+def render_report(env: Environment, report: Report, dashboard_url: str, unsubscribe_url: str) -> tuple[str, str]:
+    """(plain text, HTML) of a report e-mail."""
+    context = {"report": report, "dashboard_url": dashboard_url, "unsubscribe_url": unsubscribe_url}
+    return env.get_template("report_email.txt").render(**context), env.get_template("report_email.html").render(
+        **context
+    )
+
+
+def render_spike(
+    env: Environment, site: str, visitors: int, threshold: int, dashboard_url: str, unsubscribe_url: str
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of a traffic-spike alert."""
+    context = {
+        "site": site,
+        "visitors": visitors,
+        "threshold": threshold,
+        "dashboard_url": dashboard_url,
+        "unsubscribe_url": unsubscribe_url,
+    }
+    subject = f"{site}: {visitors:,} visitors in the last hour (alert above {threshold:,})"
+    return (
+        subject,
+        env.get_template("spike_email.txt").render(**context),
+        env.get_template("spike_email.html").render(**context),
+    )
