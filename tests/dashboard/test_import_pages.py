@@ -6,6 +6,7 @@ import zipfile
 
 from fastapi.testclient import TestClient
 from harness import Harness
+from privacy import file_hits, ip_forms, table_hits
 from web_login import ORIGIN, csrf_of, post_form, user_client
 
 from storage.imported import list_imports
@@ -92,3 +93,18 @@ def test_refusals_are_json_with_a_reason(harness: Harness) -> None:
     assert viewer.get(f"/sites/{SITE}/imports").status_code == 403
     assert viewer.get(f"/sites/{SITE}/plausible-export.zip").status_code == 403
     assert list_imports(harness.store, SITE) == []
+
+
+def test_an_upload_keeps_no_full_address(harness: Harness, tmp_path) -> None:  # noqa: ANN001
+    ip = "195.159.103.82"
+    harness.add_site(SITE)
+    admin = user_client(harness, "admin@imports.test", ip=ip)
+    csrf = csrf_of(admin, f"/sites/{SITE}/imports")
+    files = {"imported_visitors_20261119_20261119.csv": VISITORS, "imported_sources.csv": SOURCES}
+    started = _upload(admin, _zip(files), csrf)
+    assert _finished(admin, started.json()["progress"])["state"] == "done"
+    assert admin.get(f"/sites/{SITE}/plausible-export.zip").status_code == 200
+    needles = ip_forms(ip)
+    assert table_hits(harness.store, needles) == []
+    assert file_hits(harness.settings.data_dir, needles) == []
+    assert file_hits(tmp_path, needles) == []
