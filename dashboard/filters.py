@@ -74,20 +74,32 @@ def filter_dimensions(filters: Iterable[FilterTree]) -> set[str]:
     return {leaf.dimension for leaf in leaves(filters)}
 
 
-def filters_sql(filters: Iterable[FilterTree], column_of: Callable[[str], str], params: dict[str, Any]) -> str:
+def filters_sql(
+    filters: Iterable[FilterTree],
+    column_of: Callable[[str], str],
+    params: dict[str, Any],
+    leaf_of: Callable[[Filter], str | None] | None = None,
+) -> str:
     """A condition for the top-level filters (ANDed), "1" when there are none; values are bound in params.
 
-    column_of(dimension) gives the SQL of a dimension on the rows being filtered.
+    column_of(dimension) gives the SQL of a dimension on the rows being filtered; leaf_of(filter), when
+    given, may give a leaf's whole condition instead (a goal filter is a condition, not a column).
     """
-    parts = [_tree_sql(item, column_of, params) for item in filters]
+    parts = [_tree_sql(item, column_of, params, leaf_of) for item in filters]
     return " AND ".join(parts) if parts else "1"
 
 
-def _tree_sql(item: FilterTree, column_of: Callable[[str], str], params: dict[str, Any]) -> str:
+def _tree_sql(
+    item: FilterTree,
+    column_of: Callable[[str], str],
+    params: dict[str, Any],
+    leaf_of: Callable[[Filter], str | None] | None = None,
+) -> str:
     """Parenthesised SQL of one tree."""
     if isinstance(item, Filter):
-        return leaf_sql(item, column_of(item.dimension), params)
-    inner = [_tree_sql(child, column_of, params) for child in item.children]
+        special = leaf_of(item) if leaf_of is not None else None
+        return special if special is not None else leaf_sql(item, column_of(item.dimension), params)
+    inner = [_tree_sql(child, column_of, params, leaf_of) for child in item.children]
     if item.operator == NOT:
         return f"(NOT {inner[0]})"
     return "(" + f" {item.operator.upper()} ".join(inner) + ")"

@@ -21,12 +21,14 @@ dimension and filter of the part (`imported_table`), or none, and then the answe
 (Plausible's imports_skip_reason: unsupported_interval for a bucket finer than a day, else unsupported_query).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from dashboard.goal_sql import GOAL_DIMENSION, goal_dimension_sql, goal_filter_sql
 from dashboard.registry import (
     EVENT,
+    GOALS_SQL,
     IMPORTED_DIMENSIONS,
     IMPORTED_TIME_DIMENSIONS,
     IMPORTED_TOTALS,
@@ -167,14 +169,36 @@ def imported_table(part: Part, filtered: set[str]) -> tuple[str | None, str | No
     return table, None
 
 
-def column_on_events(name: str, params: dict[str, Any]) -> str:
-    """SQL of a dimension over events rows (custom property keys bound as parameters)."""
+def column_on_events(name: str, params: dict[str, Any], goals: tuple[Any, ...] = ()) -> str:
+    """SQL of a dimension over events rows (custom property keys and goals bound as parameters)."""
     declared = dimension(name)
     if declared is None or declared.on_events is None:
         raise ValueError(f"{name} is not an attribute of events")
     if declared.on_events == "":
         return _prop(name, params)
+    if declared.on_events == GOALS_SQL:
+        return goal_dimension_sql(goals, params)
     return declared.on_events
+
+
+def goal_leaf(goals: tuple[Any, ...], params: dict[str, Any]) -> Callable[[Any], str | None]:
+    """The leaf_of of filters_sql for a query's goals: an event:goal filter's condition, None otherwise."""
+
+    def leaf(condition: Any) -> str | None:
+        return goal_filter_sql(goals, condition, params) if condition.dimension == GOAL_DIMENSION else None
+
+    return leaf
+
+
+def names_goals(dimensions: Iterable[str], filters: Iterable[Any]) -> bool:
+    """True when a query breaks down or filters by event:goal (its event rows then follow goal rules)."""
+    return GOAL_DIMENSION in dimensions or GOAL_DIMENSION in filter_dimensions(filters)
+
+
+def metric_on_events(name: str, goal_rows: bool) -> str | None:
+    """SQL of an event metric over event rows; goal_rows: the rows of a goal query (see registry.Metric)."""
+    declared = METRICS[name]
+    return (declared.on_goal_events or declared.on_events) if goal_rows else declared.on_events
 
 
 def column_on_visits(name: str) -> str:
@@ -193,7 +217,7 @@ def rollup_value(name: str) -> str:
     return declared.on_rollup
 
 
-def column_on_sessions(name: str, params: dict[str, Any]) -> str:
+def column_on_sessions(name: str, params: dict[str, Any], goals: tuple[Any, ...] = ()) -> str:
     """SQL of a dimension over sessionised event rows: event attributes of the event, visit ones of its visit."""
     declared = dimension(name)
     if declared is None:
@@ -202,7 +226,7 @@ def column_on_sessions(name: str, params: dict[str, Any]) -> str:
         return column_on_visits(name)
     if declared.on_events == "toString(hostname)":
         return "event_hostname"  # the visit's entry host is `hostname` in these rows
-    return column_on_events(name, params)
+    return column_on_events(name, params, goals)
 
 
 def _prop(name: str, params: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from dashboard.filters import (
     FilterTree,
     regex_problem,
 )
+from dashboard.goal_sql import GOAL_DIMENSION, GOAL_OPERATORS
 from dashboard.registry import PUBLIC_METRICS, SEARCH_DIMENSION, SEARCH_METRICS, TIME_DIMENSIONS, dimension
 from storage.dates import month_start
 
@@ -97,6 +98,8 @@ class StatsQuery:
     include: Include = Include()
     # The body asked for "time": dimensions hold the bucket chosen for the range, the echo says "time".
     natural_time: bool = False
+    # The site's goals (storage.goals.Goal), loaded when the query names event:goal (dashboard/stats.py).
+    goals: tuple[Any, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if not self.start:
@@ -325,6 +328,8 @@ def _filter_tree(item: Any, path: str, depth: int) -> FilterTree:
         ):
             raise _invalid_filter(path, item, 'the only modifier is {"case_sensitive": true or false}')
         case_sensitive = modifiers.get("case_sensitive", True)
+    if name == GOAL_DIMENSION and operator not in GOAL_OPERATORS:
+        raise _invalid_filter(path, item, f"event:goal takes {' or '.join(GOAL_OPERATORS)}")
     positive = NEGATIVE.get(operator, operator)
     # "" is the unknown country, as the country rows show it.
     if name == "visit:country" and positive == IS and any(v and v.upper() not in COUNTRY_CODES for v in values):
@@ -419,6 +424,25 @@ def _include(value: Any, dimensions: list[str]) -> Include:
     return include
 
 
+CONVERSION_METRICS = ("conversion_rate", "group_conversion_rate")
+# What a conversion is: a goal, or (before goals existed) a top-level event:name or event:page filter.
+CONVERSION_DIMENSIONS = (GOAL_DIMENSION, "event:name", "event:page")
+
+
+def _check_conversions(metrics: list[str], dimensions: list[str], filters: tuple[FilterTree, ...]) -> None:
+    """Conversion rates need something to convert: a goal breakdown, or a goal (or event) filter."""
+    asked = [m for m in metrics if m in CONVERSION_METRICS]
+    if not asked:
+        return
+    top = {f.dimension for f in filters if isinstance(f, Filter)}
+    if GOAL_DIMENSION in dimensions or top & set(CONVERSION_DIMENSIONS):
+        return
+    index = metrics.index(asked[0])
+    raise QueryError(
+        f'#/metrics/{index}: Metric "{asked[0]}" can only be queried in a goal breakdown or with a goal filter'
+    )
+
+
 def parse_query(
     body: Any,
     sites: dict[str, str],
@@ -457,6 +481,7 @@ def parse_query(
         index = dimensions.index("time:minute")
         raise QueryError(f'#/dimensions/{index}: Invalid dimension "time:minute": only for ranges of a day or less')
     filters = _filters(body.get("filters"))
+    _check_conversions(metrics, dimensions, filters)
     include = _include(body.get("include"), asked)
     order_by = _order_by(body.get("order_by"), metrics, asked, dimensions)
     limit, offset = _pagination(body.get("pagination"))

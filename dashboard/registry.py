@@ -90,7 +90,11 @@ _DIMENSIONS: tuple[Dimension, ...] = (
     _visit("device", N_("Device"), device_sql("device"), on_rollup=device_sql("value")),
     _visit("screen", N_("Screen size"), screen_sql("screen_width"), rollup=False),
     _visit("country", N_("Country"), "toString(country)"),
+    # The goals an event completes, compiled per query from the site's goals (dashboard/goal_sql.py).
+    Dimension("event:goal", EVENT, N_("Goal"), "<goals>", None, empty=""),
 )
+# on_events of a dimension made from the site's goals when a query runs.
+GOALS_SQL = "<goals>"
 DIMENSIONS: dict[str, Dimension] = {dimension.name: dimension for dimension in _DIMENSIONS}
 
 # `event:props:<key>`: a custom property of the event, "" where the event has none.
@@ -138,6 +142,9 @@ class Metric:
     engagement: bool = False
     # False for the parts of other metrics that merging imported statistics needs (not asked by name).
     public: bool = True
+    # Over the event rows of a goal query (event:goal dimension or filter), which keep engagement events
+    # completing a scroll goal; None: as on_events.
+    on_goal_events: str | None = None
 
 
 # Engaged time and scroll depth are averaged over (visitor, page) pairs that sent engagement events.
@@ -159,9 +166,18 @@ _METRICS: tuple[Metric, ...] = (
         "uniqCombinedIf(visitor_id, name != 'engagement')",
         "uniqCombinedMerge(visitors)",
         "uniqCombinedMerge(v_visitors)",
+        on_goal_events="uniqCombined(visitor_id)",
     ),
     Metric("pageviews", EVENT, "Pageviews", "countIf(name = 'pageview')", "sumMerge(pageviews)", "sum(v_pageviews)"),
-    Metric("events", EVENT, "Events", "countIf(name != 'engagement')", "sumMerge(events)", "sum(v_events)"),
+    Metric(
+        "events",
+        EVENT,
+        "Events",
+        "countIf(name != 'engagement')",
+        "sumMerge(events)",
+        "sum(v_events)",
+        on_goal_events="count()",
+    ),
     Metric("visits", VISIT, "Visits", None, None, _VISITS),
     Metric(
         "bounce_rate",
@@ -211,6 +227,7 @@ _METRICS: tuple[Metric, ...] = (
     Metric("visit_pageviews", VISIT, "Pageviews of visits", None, None, "sum(v_pageviews)", public=False),
     Metric("percentage", DERIVED, "%", None, None, None),
     Metric("conversion_rate", DERIVED, "Conversion rate", None, None, None),
+    Metric("group_conversion_rate", DERIVED, "Group conversion rate", None, None, None),
     Metric("searches", SEARCH, "Searches", None, None, None),
     Metric("zero_result_searches", SEARCH, "No results", None, None, None),
 )

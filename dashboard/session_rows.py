@@ -9,7 +9,8 @@ sessionised; their events are read from 6.5 hours around the range so visits are
 from typing import Any
 
 from dashboard.filters import filters_sql
-from dashboard.planner import Part, column_on_events, column_on_sessions
+from dashboard.goal_sql import counted_rows_sql
+from dashboard.planner import Part, column_on_events, column_on_sessions, goal_leaf, metric_on_events, names_goals
 from dashboard.query import StatsQuery
 from dashboard.registry import EVENT, METRICS, TIME_DIMENSIONS, VISIT, dimension
 from dashboard.sql_parts import order_sql
@@ -35,7 +36,8 @@ def _source(query: StatsQuery, params: dict[str, Any]) -> str:
     restriction = "AND site = %(site)s"
     conditions = _top_level_event_conditions(query)
     if conditions:
-        matching = filters_sql(tuple(conditions), lambda name: column_on_events(name, params), params)
+        column_of = lambda name: column_on_events(name, params, query.goals)  # noqa: E731
+        matching = filters_sql(tuple(conditions), column_of, params, goal_leaf(query.goals, params))
         restriction += (
             " AND visitor_id IN (SELECT visitor_id FROM events WHERE site = %(site)s AND "
             f"ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s) AND {matching})"
@@ -43,13 +45,15 @@ def _source(query: StatsQuery, params: dict[str, Any]) -> str:
     return session_events_sql(restriction)
 
 
-def _dimension_selects(dimensions: tuple[str, ...], time_column: str, params: dict[str, Any]) -> list[str]:
+def _dimension_selects(
+    dimensions: tuple[str, ...], time_column: str, params: dict[str, Any], goals: tuple[Any, ...]
+) -> list[str]:
     selects = []
     for index, name in enumerate(dimensions):
         if name in TIME_DIMENSIONS:
             expression = TIME_DIMENSIONS[name].format(col=time_column)
         else:
-            expression = column_on_sessions(name, params)
+            expression = column_on_sessions(name, params, goals)
         selects.append(f"{expression} AS d{index}")
     return selects
 
@@ -64,14 +68,16 @@ def build_sessions_sql(query: StatsQuery, part: Part, ordered: bool = True) -> t
         "first_day": query.first_day.isoformat(),
     }
     source = _source(query, params)
-    condition = filters_sql(query.filters, lambda name: column_on_sessions(name, params), params)
+    column_of = lambda name: column_on_sessions(name, params, query.goals)  # noqa: E731
+    condition = filters_sql(query.filters, column_of, params, goal_leaf(query.goals, params))
+    goal_rows = names_goals(part.dimensions, query.filters)
     dims = [f"d{i}" for i in range(len(part.dimensions))]
     grouped = " GROUP BY " + ", ".join(dims) if dims else ""
     if all(METRICS[m].kind == VISIT for m in part.metrics):
         # One row per (group, visit) first: a visit counts once in each group it has a matching event in.
         per_visit = "visit_id, any(v_bounce) AS b, any(v_duration) AS du, any(v_pageviews) AS pv, any(v_events) AS ev, "
         inner = (
-            f"SELECT {', '.join([*_dimension_selects(part.dimensions, 'start_ts', params), per_visit])}"
+            f"SELECT {', '.join([*_dimension_selects(part.dimensions, 'start_ts', params, query.goals), per_visit])}"
             "any(visitor_id) AS vis "
             f"FROM ({source}) WHERE start_ts >= toDateTime(%(start)s) AND start_ts < toDateTime(%(end)s) "
             f"AND {condition} GROUP BY {', '.join([*dims, 'visit_id'])}"
@@ -86,11 +92,10 @@ def build_sessions_sql(query: StatsQuery, part: Part, ordered: bool = True) -> t
     else:
         where = ["ts >= toDateTime(%(start)s)", "ts < toDateTime(%(end)s)", condition]
         if not any(METRICS[m].engagement for m in part.metrics):
-            where.append("name != 'engagement'")
-        selects = _dimension_selects(part.dimensions, "ts", params)
-        selects += [f"{METRICS[m].on_events} AS m{i}" for i, m in enumerate(part.metrics)]
+            where.append(counted_rows_sql(query.goals, params) if goal_rows else "name != 'engagement'")
+        selects = _dimension_selects(part.dimensions, "ts", params, query.goals)
+        selects += [f"{metric_on_events(m, goal_rows)} AS m{i}" for i, m in enumerate(part.metrics)]
         sql = f"SELECT {', '.join(selects)} FROM ({source}) WHERE {' AND '.join(where)}{grouped}"
     if dims and ordered:
         sql += order_sql(query) + f" LIMIT {int(query.offset)}, {int(query.limit)}"
     return sql, params
-

@@ -5,6 +5,7 @@ from typing import Any
 
 from dashboard.filters import filters_sql
 from dashboard.imported import ImportsDecision, components_of, decide, finish, imported_rows
+from dashboard.goal_sql import GOAL_DIMENSION, counted_rows_sql
 from dashboard.planner import (
     EVENT_ROLLUP,
     SESSIONS,
@@ -12,6 +13,9 @@ from dashboard.planner import (
     VISITS,
     Part,
     column_on_events,
+    goal_leaf,
+    metric_on_events,
+    names_goals,
     plan,
     rollup_value,
     rollups_can_answer,
@@ -22,6 +26,7 @@ from dashboard.rollup_days import split_period
 from dashboard.session_rows import build_sessions_sql
 from dashboard.sql_parts import order_sql
 from dashboard.visits import OpenVisitors, build_visit_sql, open_visitors
+from storage.goals import list_goals
 from storage.sessions import IDLE_SECONDS, MAX_VISIT_SECONDS
 from storage.store import Store
 from storage.visits import watermark
@@ -62,17 +67,19 @@ def build_sql(query: StatsQuery, part: Part, only_values: tuple[str, ...] = ()) 
             params["dimension"] = name
             where.append("dimension = %(dimension)s")
         else:
-            expression = column_on_events(name, params)
+            expression = column_on_events(name, params, query.goals)
         selects.append(f"{expression} AS d{index}")
+    goal_rows = names_goals(part.dimensions, query.filters)
     for index, metric in enumerate(part.metrics):
-        definition = METRICS[metric]
-        selects.append(f"{definition.on_event_rollup if rollup else definition.on_events} AS m{index}")
+        on_events = metric_on_events(metric, goal_rows)
+        selects.append(f"{METRICS[metric].on_event_rollup if rollup else on_events} AS m{index}")
     if rollup:
         sql = f"SELECT {', '.join(selects)} FROM ({_rollup_source(query, part, params)})"
     else:
         if not any(METRICS[m].engagement for m in part.metrics):
-            where.append("name != 'engagement'")
-        where.append(filters_sql(query.filters, lambda name: column_on_events(name, params), params))
+            where.append(counted_rows_sql(query.goals, params) if goal_rows else "name != 'engagement'")
+        column_of = lambda name: column_on_events(name, params, query.goals)  # noqa: E731
+        where.append(filters_sql(query.filters, column_of, params, goal_leaf(query.goals, params)))
         sql = f"SELECT {', '.join(selects)} FROM events WHERE {' AND '.join(where)}"
     if part.dimensions:
         sql += " GROUP BY " + ", ".join(f"d{i}" for i in range(len(part.dimensions)))
@@ -131,6 +138,8 @@ def run_query(store: Store, query: StatsQuery) -> list[dict[str, list[Any]]]:
     registry labels them ("(not set)", "Direct / None")."""
     count = len(query.dimensions)
     query = _stored_filter_values(query)
+    if names_goals(query.dimensions, query.filters) and not query.goals:
+        query = dataclasses.replace(query, goals=tuple(list_goals(store, query.site)))
     if any(METRICS[m].kind == DERIVED for m in query.metrics):
         rows = _with_derived(store, query)
     else:
@@ -207,9 +216,10 @@ def _stored_filter_values(query: StatsQuery) -> StatsQuery:
 
 
 def _with_derived(store: Store, query: StatsQuery) -> list[tuple]:
-    """Rows with `percentage` (a row's share of all visitors) and `conversion_rate` (the share of the row's
-    visitors, without the event:name / event:page filters, that match them), rounded to two decimals as
-    Plausible does; ordered and paginated here."""
+    """Rows with `percentage` (a row's share of all visitors), `conversion_rate` (a row's converted visitors
+    as a share of all visitors, counted without the conversion filters and dimensions) and
+    `group_conversion_rate` (the same share within the row's group: its values of the dimensions other
+    than event:goal), as Plausible's v2 defines them; rounded to two decimals, ordered and paginated here."""
     base = tuple(m for m in query.metrics if METRICS[m].kind != DERIVED)
     wanted = base if "visitors" in base else (*base, "visitors")
     unpaged = dataclasses.replace(query, metrics=wanted, order_by=(), limit=10**9, offset=0)
@@ -220,30 +230,45 @@ def _with_derived(store: Store, query: StatsQuery) -> list[tuple]:
     if "percentage" in query.metrics:
         totals = _rows(store, dataclasses.replace(unpaged, metrics=("visitors",), dimensions=()))
         total = totals[0][0] if totals else 0
-    groups: dict[tuple, Any] = {}
+    unconverted = dataclasses.replace(unpaged, metrics=("visitors",), filters=_unconverted_filters(query))
+    all_visitors = None
     if "conversion_rate" in query.metrics:
-        unconverted = dataclasses.replace(
-            unpaged,
-            metrics=("visitors",),
-            filters=tuple(f for f in query.filters if not _is_conversion_filter(f)),
-        )
-        groups = {tuple(row[:count]): row[count] for row in _rows(store, unconverted)}
+        totals = _rows(store, dataclasses.replace(unconverted, dimensions=()))
+        all_visitors = totals[0][0] if totals else 0
+    kept = [i for i, name in enumerate(query.dimensions) if name != GOAL_DIMENSION]
+    groups: dict[tuple, Any] = {}
+    if "group_conversion_rate" in query.metrics:
+        if kept:
+            grouped = dataclasses.replace(unconverted, dimensions=tuple(query.dimensions[i] for i in kept))
+            groups = {tuple(row[: len(kept)]): row[len(kept)] for row in _rows(store, grouped)}
+        else:
+            totals = _rows(store, dataclasses.replace(unconverted, dimensions=()))
+            groups = {(): totals[0][0] if totals else 0}
     result = []
     for row in rows:
         values = dict(zip(wanted, row[count:], strict=True))
         visitors = row[visitors_at] or 0
         if total is not None:
-            values["percentage"] = round(100 * visitors / total, 2) if total else 0.0
-        if "conversion_rate" in query.metrics:
-            group = groups.get(tuple(row[:count])) or 0
-            values["conversion_rate"] = round(100 * visitors / group, 2) if group else 0.0
+            values["percentage"] = _share(visitors, total)
+        if all_visitors is not None:
+            values["conversion_rate"] = _share(visitors, all_visitors)
+        if "group_conversion_rate" in query.metrics:
+            values["group_conversion_rate"] = _share(visitors, groups.get(tuple(row[i] for i in kept)) or 0)
         result.append((*row[:count], *(values[m] for m in query.metrics)))
     return _ordered(result, query)
 
 
-def _is_conversion_filter(item: Any) -> bool:
-    """A top-level filter on event:name or event:page: what a conversion is until goals exist."""
-    return getattr(item, "children", None) is None and item.dimension in ("event:name", "event:page")
+def _share(part: int, whole: int) -> float:
+    """part as a percentage of whole, two decimals (0 when whole is 0)."""
+    return round(100 * part / whole, 2) if whole else 0.0
+
+
+def _unconverted_filters(query: StatsQuery) -> tuple[Any, ...]:
+    """The query's filters without those defining a conversion: top-level event:goal filters, or, in a
+    query without goals, top-level event:name and event:page filters (Teller's conversions before goals)."""
+    goal_query = names_goals(query.dimensions, query.filters)
+    conversion = (GOAL_DIMENSION,) if goal_query else ("event:name", "event:page")
+    return tuple(f for f in query.filters if getattr(f, "children", None) is not None or f.dimension not in conversion)
 
 
 def _ordered(rows: list[tuple], query: StatsQuery) -> list[tuple]:

@@ -1,0 +1,160 @@
+"""Goals on both engines: every kind, as a dimension and a filter, with conversion rates.
+
+Cases follow Plausible's external stats API tests (plausible/analytics,
+test/plausible_web/controllers/api/external_stats_controller/query_special_metrics_test.exs: "returns
+conversion_rate in a goal filtered custom prop breakdown", "... event:page breakdown", "... multi-goal
+filtered visit:screen_size breakdown"; and query_test.exs / breakdown tests with `calculates
+conversion_rate when filtering for goal`): conversion_rate divides by every visitor of the period,
+group_conversion_rate by the visitors of the row's group, both counted without the goal filter.
+"""
+
+import pytest
+from harness import CHROME_WINDOWS, SAFARI_IPHONE, Harness
+
+from storage.goals import GoalError, add_goal, list_goals, make_goal, pattern_regex, remove_goal
+
+SITE = "goals.test"
+DAY = ["2026-11-20", "2026-11-20"]
+IPS = ["8.8.8.1", "8.8.9.2", "8.8.10.3", "8.8.11.4", "8.8.12.5", "8.8.13.6", "8.8.14.7", "8.8.15.8", "8.8.16.9"]
+
+
+def _goal(harness: Harness, kind: str, **fields: object) -> str:
+    return add_goal(harness.store, make_goal(SITE, kind, **fields)).display_name
+
+
+def _event(harness: Harness, name: str, path: str, ip: str, props: dict | None = None, **extra: object) -> None:
+    body = {"n": name, "u": f"https://{SITE}{path}", "d": SITE, **extra}
+    if props:
+        body["p"] = props
+    response = harness.post_event(body, ip=ip)
+    assert response.status_code == 202, response.text
+
+
+def _query(harness: Harness, metrics: list[str], dimensions: list[str], filters: list | None = None) -> list[tuple]:
+    body = {"site_id": SITE, "metrics": metrics, "date_range": DAY, "dimensions": dimensions}
+    if filters:
+        body["filters"] = filters
+    return harness.results(body)
+
+
+def _authors(harness: Harness) -> None:
+    """Plausible's custom prop breakdown case: 8 visitors, 6 read the blog, under two authors."""
+    harness.add_site(SITE)
+    for path, author, ip in [
+        ("/blog/1", "Uku", IPS[0]),
+        ("/blog/2", "Uku", IPS[1]),
+        ("/blog/3", "Uku", IPS[2]),
+        ("/blog/1", "Marko", IPS[3]),
+        ("/blog/2", "Marko", IPS[4]),
+        ("/blog/3", "Marko", IPS[4]),
+        ("/blog", None, IPS[5]),
+        ("/", "Marko", IPS[6]),
+        ("/", None, IPS[7]),
+    ]:
+        _event(harness, "pageview", path, ip, {"author": author} if author else None)
+    harness.flush()
+
+
+def test_pattern_wildcards() -> None:
+    import re
+
+    def matches(pattern: str, path: str) -> bool:
+        return re.search(pattern_regex(pattern).replace("\\x{", "\\x").replace("}", ""), path) is not None
+
+    assert matches("/blog**", "/blog") and matches("/blog**", "/blog/a/b")
+    assert matches("/blog/*", "/blog/a") and not matches("/blog/*", "/blog/a/b")
+    assert matches("/blog/**", "/blog/a/b") and not matches("/blog/**", "/blogs")
+    assert not matches("/a.b", "/aXb") and matches("/a.b", "/a.b")
+
+
+def test_goal_definitions_are_validated(store) -> None:
+    with pytest.raises(GoalError, match="pattern must start with /"):
+        make_goal(SITE, "pageview", pattern="blog")
+    with pytest.raises(GoalError, match="depth"):
+        make_goal(SITE, "scroll", pattern="/a", depth=101)
+    with pytest.raises(GoalError, match="go together"):
+        make_goal(SITE, "event", event_name="Signup", prop_key="plan")
+    with pytest.raises(GoalError, match="kind"):
+        make_goal(SITE, "revenue")
+    goal = add_goal(store, make_goal(SITE, "event", event_name="Signup", prop_key="plan", prop_value="pro"))
+    assert goal.display_name == "Signup (plan=pro)"
+    with pytest.raises(GoalError, match="already has"):
+        add_goal(store, make_goal(SITE, "event", event_name="Signup", prop_key="plan", prop_value="pro"))
+    assert [g.display_name for g in list_goals(store, SITE)] == ["Signup (plan=pro)"]
+    assert remove_goal(store, SITE, "Signup (plan=pro)") and list_goals(store, SITE) == []
+    assert not remove_goal(store, SITE, "Signup (plan=pro)")
+
+
+def test_pageview_goal_conversion_rate_in_a_property_breakdown(harness: Harness) -> None:
+    _authors(harness)
+    goal = _goal(harness, "pageview", pattern="/blog**")
+    assert goal == "Visit /blog**"
+    filters = [["is", "event:goal", [goal]]]
+    rows = _query(harness, ["visitors", "events", "conversion_rate"], ["event:props:author"], filters)
+    assert rows == [("Uku", 3, 3, 37.5), ("Marko", 2, 3, 25.0), ("(not set)", 1, 1, 12.5)]
+    assert _query(harness, ["conversion_rate"], ["event:props:author"], filters)[0] == ("Uku", 37.5)
+
+
+def test_goal_breakdown_counts_history_and_every_kind(harness: Harness) -> None:
+    harness.add_site(SITE)
+    _event(harness, "pageview", "/pricing", IPS[0])
+    _event(harness, "Signup", "/pricing", IPS[0], {"plan": "pro"})
+    _event(harness, "pageview", "/pricing", IPS[1])
+    _event(harness, "Signup", "/pricing", IPS[1], {"plan": "free"})
+    _event(harness, "Signup", "/pricing", IPS[1], {"plan": "free"})
+    _event(harness, "pageview", "/docs/a/b", IPS[2])
+    _event(harness, "engagement", "/docs/a/b", IPS[2], e=4000, sd=80)
+    _event(harness, "pageview", "/docs/c", IPS[3])
+    _event(harness, "engagement", "/docs/c", IPS[3], e=4000, sd=30)
+    harness.flush()
+    # Goals made after the events still count them.
+    _goal(harness, "event", event_name="Signup")
+    _goal(harness, "event", event_name="Signup", prop_key="plan", prop_value="pro", display_name="Pro signup")
+    _goal(harness, "scroll", pattern="/docs/**", depth=75)
+    _goal(harness, "pageview", pattern="/docs/*")
+    rows = _query(harness, ["visitors", "events", "conversion_rate", "group_conversion_rate"], ["event:goal"])
+    assert sorted(rows) == [
+        ("Pro signup", 1, 1, 25.0, 25.0),
+        ("Scroll 75% on /docs/**", 1, 1, 25.0, 25.0),
+        ("Signup", 2, 3, 50.0, 50.0),
+        ("Visit /docs/*", 1, 1, 25.0, 25.0),
+    ]
+    # As a filter: the visitors who converted, and their events of the goal.
+    assert _query(harness, ["visitors", "events"], [], [["is", "event:goal", ["Signup"]]]) == [(2, 3)]
+    scrolled = [["is", "event:goal", ["Scroll 75% on /docs/**"]]]
+    assert _query(harness, ["visitors", "conversion_rate"], [], scrolled) == [(1, 25.0)]
+    either = [["contains", "event:goal", ["signup"], {"case_sensitive": False}]]
+    assert _query(harness, ["visitors"], [], either) == [(2,)]
+    assert _query(harness, ["visitors"], [], [["is", "event:goal", ["No such goal"]]]) == [(0,)]
+
+
+def test_group_conversion_rate_by_page_and_device(harness: Harness) -> None:
+    harness.add_site(SITE)
+    _event(harness, "pageview", "/en/register", IPS[0])
+    _event(harness, "Signup", "/en/register", IPS[1])
+    _event(harness, "Signup", "/en/register", IPS[2])
+    _event(harness, "Signup", "/it/register", IPS[3])
+    _event(harness, "Signup", "/it/register", IPS[3])
+    _event(harness, "pageview", "/it/register", IPS[4])
+    harness.flush()
+    _goal(harness, "event", event_name="Signup")
+    filters = [["is", "event:goal", ["Signup"]]]
+    rows = _query(harness, ["visitors", "events", "group_conversion_rate"], ["event:page"], filters)
+    assert rows == [("/en/register", 2, 2, 66.67), ("/it/register", 1, 2, 50.0)]
+    # A visit dimension with a goal filter (sessionised events): Plausible's screen size case.
+    harness.post_event({"n": "pageview", "u": f"https://{SITE}/", "d": SITE}, ip=IPS[5], user_agent=SAFARI_IPHONE)
+    harness.post_event({"n": "Signup", "u": f"https://{SITE}/", "d": SITE}, ip=IPS[5], user_agent=SAFARI_IPHONE)
+    harness.post_event({"n": "pageview", "u": f"https://{SITE}/", "d": SITE}, ip=IPS[6], user_agent=CHROME_WINDOWS)
+    harness.flush()
+    rows = _query(harness, ["visitors", "group_conversion_rate"], ["visit:device"], filters)
+    assert sorted(rows) == [("Desktop", 3, 50.0), ("Mobile", 1, 100.0)]
+
+
+def test_goal_validation_errors(harness: Harness) -> None:
+    harness.add_site(SITE)
+    body = {"site_id": SITE, "metrics": ["conversion_rate"], "date_range": DAY}
+    response = harness.query(body)
+    assert response.status_code == 400 and "goal" in response.json()["error"]
+    body = {**body, "filters": [["is_not", "event:goal", ["x"]]]}
+    response = harness.query(body)
+    assert response.status_code == 400 and "event:goal takes is or contains" in response.json()["error"]
