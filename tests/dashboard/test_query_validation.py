@@ -203,9 +203,9 @@ def test_filtering_by_every_declared_dimension(name: str) -> None:
     assert query(filters=[["is", name, [value]]]).filters == (Filter("is", name, (value,)),)
 
 
-@pytest.mark.parametrize("name", ["event:device", "visit:name", "time:day", "time", "event:goal"])
+@pytest.mark.parametrize("name", ["event:device", "visit:name", "time:day", "time"])
 def test_filtering_by_unknown_dimensions(name: str) -> None:
-    # Plausible QP "invalid event filter", "invalid visit filter"; Teller has no goals.
+    # Plausible QP "invalid event filter", "invalid visit filter".
     assert error(filters=[["is", name, ["foo"]]]).startswith(f'#/filters/0: Invalid filter ["is", "{name}", ["foo"]]')
 
 
