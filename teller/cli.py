@@ -1,4 +1,5 @@
-"""The `teller` command: serve, migrate, and manage sites, API keys, dashboard users and e-mail reports."""
+"""The `teller` command: serve, migrate, and manage sites, API keys, dashboard users, e-mail reports, goals
+and funnels."""
 
 import sys
 from collections.abc import Iterator
@@ -36,6 +37,10 @@ import_app = typer.Typer(help="Import statistics kept by another analytics tool.
 app.add_typer(import_app, name="import")
 imports_app = typer.Typer(help="List and delete a site's imported statistics.", no_args_is_help=True)
 app.add_typer(imports_app, name="imports")
+goals_app = typer.Typer(help="Add, list and remove a site's goals (they count past events too).", no_args_is_help=True)
+app.add_typer(goals_app, name="goals")
+funnels_app = typer.Typer(help="Add, list and remove a site's funnels (2 to 8 goals in order).", no_args_is_help=True)
+app.add_typer(funnels_app, name="funnels")
 
 
 def fail(message: str) -> None:
@@ -373,6 +378,123 @@ def users_remove(email: Annotated[str, typer.Argument(help="A user's e-mail addr
         except ValueError as error:
             fail(str(error))
     typer.echo(f"removed {email.strip().lower()}")
+
+
+def _registered(store: Store, site: str) -> None:
+    """Stop with an error unless site is a registered domain."""
+    from storage.sites import list_sites
+
+    if site not in {s.domain for s in list_sites(store)}:
+        fail(f"{site} is not a registered site (see `teller sites list`)")
+
+
+@goals_app.command("add")
+def goals_add(
+    site: Annotated[str, typer.Argument(help="A registered domain.")],
+    kind: Annotated[str, typer.Option(help="pageview, event or scroll.")] = "pageview",
+    pattern: Annotated[str, typer.Option(help="Path pattern (pageview, scroll): * within a segment, ** any.")] = "",
+    event: Annotated[str, typer.Option(help="Custom event name (event goals).")] = "",
+    prop: Annotated[str, typer.Option(help="key=value: the event must carry this property value.")] = "",
+    depth: Annotated[int, typer.Option(help="Scroll depth in percent (scroll goals).")] = 0,
+    name: Annotated[str, typer.Option(help="Display name [default: from the definition].")] = "",
+) -> None:
+    """Add a goal to a site."""
+    from storage.goals import GoalError, add_goal, make_goal
+
+    key, _, value = prop.partition("=")
+    with opened_store() as store:
+        _registered(store, site)
+        try:
+            goal = add_goal(
+                store,
+                make_goal(
+                    site,
+                    kind,
+                    pattern=pattern,
+                    event_name=event,
+                    prop_key=key,
+                    prop_value=value,
+                    depth=depth,
+                    display_name=name,
+                ),
+            )
+        except GoalError as error:
+            fail(str(error))
+    typer.echo(f"added goal {goal.display_name!r} ({goal.goal_id})")
+
+
+@goals_app.command("list")
+def goals_list(site: Annotated[str, typer.Argument(help="A registered domain.")]) -> None:
+    """List a site's goals: id, kind, display name and definition."""
+    from storage.goals import list_goals
+
+    with opened_store() as store:
+        goals = list_goals(store, site)
+    for goal in goals:
+        definition = goal.pattern or goal.event_name
+        if goal.prop_key:
+            definition += f" {goal.prop_key}={goal.prop_value}"
+        if goal.depth:
+            definition += f" {goal.depth}%"
+        typer.echo(f"{goal.goal_id}\t{goal.kind}\t{goal.display_name}\t{definition}")
+    if not goals:
+        typer.echo(f"no goals yet: add one with `teller goals add {site} --pattern /signup`", err=True)
+
+
+@goals_app.command("remove")
+def goals_remove(
+    site: Annotated[str, typer.Argument(help="A registered domain.")],
+    goal: Annotated[str, typer.Argument(help="The goal's id or display name.")],
+) -> None:
+    """Remove a goal (events stay; the goal no longer counts them)."""
+    from storage.goals import remove_goal
+
+    with opened_store() as store:
+        if not remove_goal(store, site, goal):
+            fail(f"{site} has no goal {goal!r}")
+    typer.echo(f"removed goal {goal!r}")
+
+
+@funnels_app.command("add")
+def funnels_add(
+    site: Annotated[str, typer.Argument(help="A registered domain.")],
+    name: Annotated[str, typer.Argument(help="The funnel's name.")],
+    steps: Annotated[list[str], typer.Argument(help="2 to 8 goal display names, in order.")],
+) -> None:
+    """Add a funnel of goals to a site."""
+    from storage.goals import GoalError, add_funnel, make_funnel
+
+    with opened_store() as store:
+        _registered(store, site)
+        try:
+            funnel = add_funnel(store, make_funnel(store, site, name, steps))
+        except GoalError as error:
+            fail(str(error))
+    typer.echo(f"added funnel {funnel.name!r} ({funnel.funnel_id})")
+
+
+@funnels_app.command("list")
+def funnels_list(site: Annotated[str, typer.Argument(help="A registered domain.")]) -> None:
+    """List a site's funnels and their steps."""
+    from storage.goals import list_funnels
+
+    with opened_store() as store:
+        for funnel in list_funnels(store, site):
+            typer.echo(f"{funnel.funnel_id}\t{funnel.name}\t{' > '.join(funnel.steps)}")
+
+
+@funnels_app.command("remove")
+def funnels_remove(
+    site: Annotated[str, typer.Argument(help="A registered domain.")],
+    funnel: Annotated[str, typer.Argument(help="The funnel's id or name.")],
+) -> None:
+    """Remove a funnel."""
+    from storage.goals import remove_funnel
+
+    with opened_store() as store:
+        if not remove_funnel(store, site, funnel):
+            fail(f"{site} has no funnel {funnel!r}")
+    typer.echo(f"removed funnel {funnel!r}")
 
 
 @retention_app.command("run")
