@@ -153,7 +153,7 @@ def list_goals(store: Store, site: str) -> list[Goal]:
     sql = GOALS.latest(
         *columns,
         having=f"{newest('site')} = %(site)s AND {newest('deleted')} = 0",
-        order_by="min(created_at), goal_id",
+        order_by="min(version), goal_id",
     )
     return [Goal(row[0], *row[1:8], int(row[8])) for row in store.query(sql, {"site": site})]
 
@@ -207,7 +207,7 @@ def list_funnels(store: Store, site: str) -> list[Funnel]:
         "name",
         "steps",
         having=f"{newest('site')} = %(site)s AND {newest('deleted')} = 0",
-        order_by="min(created_at), funnel_id",
+        order_by="min(version), funnel_id",
     )
     return [Funnel(fid, s, name, tuple(steps)) for fid, s, name, steps in store.query(sql, {"site": site})]
 

@@ -26,6 +26,7 @@ from collector.ingest.spooled_sink import SpooledSink
 from collector.ingest.state import SharedState
 from collector.snippet import build_snippet_router
 from dashboard.auth import ApiKeyAuth
+from dashboard.goals_api import build_goals_router
 from dashboard.stats_api import build_stats_router
 from dashboard.web.install import install_dashboard
 from storage.migrations import migrate
@@ -140,6 +141,8 @@ def create_app(settings: Settings, store: Store | None = None, clock: Callable[[
     app.include_router(
         build_stats_router(teller.store, lambda: teller.state.sites, app.state.api_key_auth, settings.search_min_count)
     )
+
+    app.include_router(build_goals_router(teller.store, lambda: teller.state.sites, app.state.api_key_auth))
 
     # Before the fast path is added, so the dashboard's security headers never touch the ingest POSTs.
     install_dashboard(app, teller.store, settings, lambda: teller.state.sites, teller.state.refresh, clock)

@@ -158,3 +158,46 @@ def test_goal_validation_errors(harness: Harness) -> None:
     body = {**body, "filters": [["is_not", "event:goal", ["x"]]]}
     response = harness.query(body)
     assert response.status_code == 400 and "event:goal takes is or contains" in response.json()["error"]
+
+
+def test_goal_and_funnel_endpoints(harness: Harness) -> None:
+    harness.add_site(SITE)
+    client = harness.client("127.0.0.1")
+    auth = {"Authorization": f"Bearer {harness.api_key}"}
+    base = f"/api/v1/sites/{SITE}"
+    assert client.get(f"{base}/goals").status_code == 401
+    assert client.get("/api/v1/sites/nosuch.example/goals", headers=auth).status_code == 404
+    made = client.post(f"{base}/goals", json={"kind": "pageview", "pattern": "/pricing"}, headers=auth)
+    assert made.status_code == 201 and made.json()["display_name"] == "Visit /pricing"
+    signup = {"kind": "event", "event_name": "Signup", "prop_key": "plan", "prop_value": "pro"}
+    assert client.post(f"{base}/goals", json=signup, headers=auth).status_code == 201
+    for bad, status in [
+        ({"kind": "scroll", "pattern": "/x", "depth": "lots"}, 422),
+        ({"kind": "pageview", "pattern": ["/x"]}, 422),
+        ({"kind": "pageview", "pattern": "/x", "colour": "red"}, 422),
+        ([1, 2], 400),
+    ]:
+        answer = client.post(f"{base}/goals", json=bad, headers=auth)
+        assert answer.status_code == status and answer.json()["error"], answer.text
+    big = client.post(f"{base}/goals", content=b"{" + b" " * 20_000 + b"}", headers=auth)
+    assert big.status_code == 413
+    names = [g["display_name"] for g in client.get(f"{base}/goals", headers=auth).json()["goals"]]
+    assert names == ["Visit /pricing", "Signup (plan=pro)"]
+    funnel = client.post(f"{base}/funnels", json={"name": "Buy", "steps": names}, headers=auth)
+    assert funnel.status_code == 201, funnel.text
+    assert client.post(f"{base}/funnels", json={"name": "Bad", "steps": names[:1]}, headers=auth).status_code == 422
+
+    _event(harness, "pageview", "/pricing", IPS[0])
+    _event(harness, "Signup", "/pricing", IPS[0], {"plan": "pro"})
+    _event(harness, "pageview", "/pricing", IPS[1])
+    harness.flush()
+    body = {"site_id": SITE, "funnel": "Buy", "date_range": DAY}
+    numbers = client.post("/api/v2/funnel", json=body, headers=auth)
+    assert numbers.status_code == 200, numbers.text
+    steps = [(s["goal"], s["visitors"], s["conversion_from_previous"], s["dropoff"]) for s in numbers.json()["steps"]]
+    assert steps == [("Visit /pricing", 2, 100.0, 0), ("Signup (plan=pro)", 1, 50.0, 1)]
+    assert client.post("/api/v2/funnel", json={**body, "funnel": "Nope"}, headers=auth).status_code == 404
+    assert client.post("/api/v2/funnel", json={**body, "date_range": "x"}, headers=auth).status_code == 400
+    assert client.delete(f"{base}/funnels/Buy", headers=auth).status_code == 200
+    assert client.delete(f"{base}/goals/Visit%20%2Fpricing", headers=auth).status_code == 200
+    assert client.delete(f"{base}/goals/Visit%20%2Fpricing", headers=auth).status_code == 404
