@@ -11,7 +11,7 @@ from typing import Any
 
 from dashboard.periods import Period, buckets
 from dashboard.query import MAX_LIMIT, parse_query
-from dashboard.registry import DIMENSIONS, NOT_SET
+from dashboard.registry import DIMENSIONS, NOT_SET, PROPS_PREFIX
 from dashboard.search_terms import run_search_query
 from dashboard.stats import run_query
 from dashboard.translatable import N_
@@ -25,6 +25,9 @@ FILTER_KEYS: dict[str, str] = {
 FILTER_LABELS: dict[str, str] = {key: DIMENSIONS[name].label for key, name in FILTER_KEYS.items()}
 # A filter of the dashboard: (operator, URL key, values), the operators the filter dialog offers.
 Condition = tuple[str, str, tuple[str, ...]]
+# A custom property filter is the URL parameter prop=<key>=<value> (one at a time).
+PROP_FILTER = "prop"
+FILTER_LABELS[PROP_FILTER] = "Property"
 KPI_METRICS = ("visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration")
 KPI_LABELS = {
     "visitors": N_("Unique visitors"),
@@ -41,8 +44,12 @@ METRIC_LABELS = {
     "pageviews": N_("Pageviews"),
     "searches": N_("Searches"),
     "zero_result_searches": N_("No results"),
+    "events": "Events",
+    "conversion_rate": "CR",
+    "percentage": "%",
 }
 SEARCH_PANEL = "search_terms"
+GOALS_PANEL = "goals"
 
 
 @dataclass(frozen=True)
@@ -62,13 +69,24 @@ class View:
 
     def api_filters(self) -> list[list[Any]]:
         """The filters in Stats API form."""
-        clicked = [["is", FILTER_KEYS[key], [value]] for key, value in self.filters]
+        clicked = [["is", _filter_dimension(key, value), [_filter_value(key, value)]] for key, value in self.filters]
         return clicked + [[op, FILTER_KEYS[key], list(values)] for op, key, values in self.conditions]
 
     @property
     def filter_dimensions(self) -> set[str]:
         """Dimensions the view is filtered by."""
-        return {FILTER_KEYS[key] for key, _ in self.filters} | {FILTER_KEYS[key] for _, key, _ in self.conditions}
+        return {_filter_dimension(key, value) for key, value in self.filters} | {
+            FILTER_KEYS[key] for _, key, _ in self.conditions
+        }
+
+
+def _filter_dimension(key: str, value: str) -> str:
+    """The API dimension of a URL filter (prop=<key>=<value> filters by event:props:<key>)."""
+    return PROPS_PREFIX + value.partition("=")[0] if key == PROP_FILTER else FILTER_KEYS[key]
+
+
+def _filter_value(key: str, value: str) -> str:
+    return value.partition("=")[2] if key == PROP_FILTER else value
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,7 @@ PANELS: tuple[Panel, ...] = (
     Panel("devices", N_("Devices"), "visit:device", "device"),
     Panel("countries", N_("Countries"), "visit:country", "country", empty_label=N_("(unknown)")),
     Panel(SEARCH_PANEL, N_("Site search"), "search:term", None),
+    Panel(GOALS_PANEL, "Goal conversions", "event:goal", "goal"),
 )
 PANELS_BY_NAME = {panel.name: panel for panel in PANELS}
 
@@ -128,6 +147,8 @@ def panel_metrics(panel: Panel, view: View) -> tuple[tuple[str, ...], str]:
         return ("visits", "bounce_rate"), ""
     if panel.dimension == "visit:exit_page":
         return ("visits",), ""
+    if panel.dimension == "event:goal":
+        return ("visitors", "events", "conversion_rate"), ""
     return ("visitors",), ""
 
 
@@ -275,3 +296,51 @@ def suggest_values(store: Store, view: View, key: str, search: str = "", limit: 
     """Top values of a filter key in the view's period, most visitors first: [{"value", "visitors"}]."""
     rows = run_body(store, view, suggestion_body(view, key, search, limit))
     return [{"value": row["dimensions"][0], "visitors": row["metrics"][0]} for row in rows]
+
+
+PROPERTIES_PANEL = "properties"
+MAX_PROPERTY_KEYS = 100
+
+
+def property_keys(store: Store, view: View) -> list[str]:
+    """Custom property keys of the period's events (pageviews' too), the most used first."""
+    query = parse_query(
+        {"site_id": view.site, "metrics": ["events"], "date_range": view.period.date_range},
+        {view.site: view.timezone},
+        _today,
+    )
+    rows = store.query(
+        "SELECT arrayJoin(prop_keys) AS key, count() AS n FROM events WHERE site = %(site)s "
+        "AND ts >= toDateTime(%(start)s) AND ts < toDateTime(%(end)s) AND name != 'engagement' "
+        f"GROUP BY key ORDER BY n DESC, key LIMIT {MAX_PROPERTY_KEYS}",
+        {"site": view.site, "start": query.start, "end": query.end},
+    )
+    return [key for key, _ in rows]
+
+
+def properties_panel(key: str) -> Panel:
+    """The Properties panel for one key: its values, a click filters by key=value."""
+    return Panel(PROPERTIES_PANEL, f"Property {key}", PROPS_PREFIX + key, PROP_FILTER)
+
+
+def property_metrics(view: View) -> tuple[str, ...]:
+    """Visitors, events and, with a goal filter, the conversion rate (else each value's share of visitors)."""
+    converting = "event:goal" in view.filter_dimensions
+    return ("visitors", "events", "conversion_rate" if converting else "percentage")
+
+
+def run_properties(store: Store, view: View, key: str, limit: int = 9) -> PanelResult:
+    """The values of one property key under the view."""
+    panel = properties_panel(key)
+    metrics = property_metrics(view)
+    body: dict[str, Any] = {
+        "site_id": view.site,
+        "metrics": list(metrics),
+        "date_range": view.period.date_range,
+        "dimensions": [panel.dimension],
+        "pagination": {"limit": limit, "offset": 0},
+    }
+    if view.filters:
+        body["filters"] = view.api_filters()
+    rows = run_body(store, view, body)
+    return PanelResult(panel, metrics, [(row["dimensions"][0], row["metrics"]) for row in rows])

@@ -91,7 +91,7 @@ _DIMENSIONS: tuple[Dimension, ...] = (
     _visit("screen", N_("Screen size"), screen_sql("screen_width"), rollup=False),
     _visit("country", N_("Country"), "toString(country)"),
     # The goals an event completes, compiled per query from the site's goals (dashboard/goal_sql.py).
-    Dimension("event:goal", EVENT, N_("Goal"), "<goals>", None, empty=""),
+    Dimension("event:goal", EVENT, "Goal", "<goals>", None, empty=""),
 )
 # on_events of a dimension made from the site's goals when a query runs.
 GOALS_SQL = "<goals>"

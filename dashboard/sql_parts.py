@@ -1,6 +1,5 @@
 """SQL shared by every source's query: ORDER BY over the d<i>/m<i> aliases."""
 
-
 from dashboard.query import StatsQuery
 
 

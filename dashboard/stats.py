@@ -4,8 +4,8 @@ import dataclasses
 from typing import Any
 
 from dashboard.filters import filters_sql
-from dashboard.imported import ImportsDecision, components_of, decide, finish, imported_rows
 from dashboard.goal_sql import GOAL_DIMENSION, counted_rows_sql
+from dashboard.imported import ImportsDecision, components_of, decide, finish, imported_rows
 from dashboard.planner import (
     EVENT_ROLLUP,
     SESSIONS,

@@ -74,7 +74,7 @@ def metric(name: str, value: Any) -> str:
     """A metric value in its unit."""
     if value is None:
         return DASH
-    if name == "bounce_rate":
+    if name in ("bounce_rate", "conversion_rate", "group_conversion_rate", "percentage"):
         return percent(value)
     if name == "visit_duration":
         return duration(value)

@@ -14,6 +14,7 @@ from dashboard.web.auth_routes import build_auth_router
 from dashboard.web.config import DashboardSettings
 from dashboard.web.context import Denied, Web, login_url
 from dashboard.web.errors import UnexpectedErrors, wants_json
+from dashboard.web.goal_routes import build_goal_router
 from dashboard.web.import_routes import build_import_router
 from dashboard.web.ingest_routes import build_ingest_router
 from dashboard.web.language import LanguageMiddleware, Preferences
@@ -68,6 +69,7 @@ def install_dashboard(
     app.include_router(build_site_router(web))
     app.include_router(build_share_router(web))
     app.include_router(build_admin_router(web))
+    app.include_router(build_goal_router(web))
     app.include_router(build_ingest_router(web))
     app.include_router(build_import_router(web))
     app.include_router(build_segment_router(web))

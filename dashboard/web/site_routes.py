@@ -1,6 +1,6 @@
 """The site list and each site's dashboard, exports, realtime count, install snippet and privacy text."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
@@ -13,10 +13,14 @@ from dashboard.panels import (
     METRIC_LABELS,
     PANELS,
     PANELS_BY_NAME,
+    PROP_FILTER,
+    PanelResult,
     available_kpis,
+    property_keys,
     realtime_visitors,
     run_kpis,
     run_panel,
+    run_properties,
     run_timeseries,
     suggest_values,
 )
@@ -32,7 +36,7 @@ from dashboard.web.labels import display_value
 from dashboard.web.privacy import LANGUAGES, PrivacyFacts, privacy_sections, privacy_text, public_host
 from dashboard.web.render import html
 from dashboard.web.security import content_security_policy
-from dashboard.web.view_state import ViewState, parse_state
+from dashboard.web.view_state import PROP_KEY, ViewState, parse_state
 from storage.imported import imported_days
 from storage.segments import list_segments
 from storage.sites import Site
@@ -73,6 +77,10 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
         series_before = run_timeseries(store, view, metric, previous) if previous and metric in available else None
         panels = [run_panel(store, panel, view, PANEL_ROWS, web.settings.search_min_count) for panel in PANELS]
         realtime = realtime_visitors(store, site.domain, web.clock())
+        keys = property_keys(store, view)
+        chosen = state.params.get(PROP_KEY)
+        prop_key = chosen if chosen in keys else (keys[0] if keys else None)
+        prop_result = run_properties(store, view, prop_key, PANEL_ROWS) if prop_key else None
         segments = [] if shared else list_segments(store, site.domain)
     except QueryError as problem:
         raise Denied(400, f"These filters cannot be shown: {problem}") from None
@@ -94,21 +102,11 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
                 "available": name in available,
             }
         )
-    tables = []
     min_count = web.settings.search_min_count
-    for result in panels:
-        top = max((float(row[1][0] or 0) for row in result.rows), default=0.0)
-        rows = [
-            {
-                "value": value,
-                "label": display_value(result.panel.dimension, value, result.panel.empty_label, min_count),
-                "metrics": metrics,
-                "share": round(100 * float(metrics[0] or 0) / top, 1) if top else 0,
-                "url": state.filter_url(result.panel.filter_key, value) if value is not None else None,
-            }
-            for value, metrics in result.rows
-        ]
-        tables.append({"result": result, "rows": rows, "export": state.url(f"/export/{result.panel.name}.csv")})
+    tables = [
+        {**_table_rows(result, state, min_count), "export": state.url(f"/export/{result.panel.name}.csv")}
+        for result in panels
+    ]
     metric_label = METRIC_LABELS.get(metric, metric)
     chart = render_chart(series, series_before, metric, _(metric_label), view.period.interval)
     period = view.period
@@ -142,7 +140,7 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
         clear_url=state.clear_url(),
         metric_labels=METRIC_LABELS,
         zip_url=state.url("/export.zip"),
-        filter_keys=list(FILTER_LABELS.items()),
+        filter_keys=[(key, label) for key, label in FILTER_LABELS.items() if key in FILTER_KEYS],
         operators=list(OPERATORS.items()),
         segments=[
             {
@@ -152,6 +150,12 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
             }
             for segment in segments
         ],
+        properties={
+            "key_names": keys,
+            "selected": prop_key,
+            "table": _table_rows(prop_result, state, min_count) if prop_result else None,
+            "hidden": state.hidden_fields(PROP_KEY),
+        },
     )
 
 
@@ -198,6 +202,24 @@ def suggestions_response(web: Web, request: Request, site: Site) -> Response:
         raise Denied(503, "the database could not answer") from None
     body = orjson.dumps({"key": key, "dimension": FILTER_KEYS[key], "values": values})
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _table_rows(result: PanelResult, state: ViewState, min_count: int) -> dict[str, Any]:
+    """A panel's rows as the template shows them: label, metrics, bar length and the link that filters."""
+    top = max((float(row[1][0] or 0) for row in result.rows), default=0.0)
+    key = result.panel.filter_key
+    prefix = result.panel.dimension.split(":", 2)[2] + "=" if key == PROP_FILTER else ""
+    rows = [
+        {
+            "value": value,
+            "label": display_value(result.panel.dimension, value, result.panel.empty_label, min_count),
+            "metrics": metrics,
+            "share": round(100 * float(metrics[0] or 0) / top, 1) if top else 0,
+            "url": state.filter_url(key, f"{prefix}{value}") if value is not None else None,
+        }
+        for value, metrics in result.rows
+    ]
+    return {"result": result, "rows": rows}
 
 
 def realtime_response(web: Web, site: Site) -> Response:

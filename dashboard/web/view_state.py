@@ -6,14 +6,23 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from dashboard.panels import FILTER_KEYS, FILTER_LABELS, KPI_METRICS, Condition, View
+from dashboard.panels import FILTER_KEYS, FILTER_LABELS, KPI_METRICS, PROP_FILTER, Condition, View
 from dashboard.periods import CUSTOM, DEFAULT_PERIOD, PERIODS, parse_period
 from dashboard.query import QueryError
+from dashboard.registry import MAX_PROP_KEY
 from dashboard.web.filter_params import MAX_CONDITIONS, decode_condition, describe, encode_condition
 from dashboard.web.i18n import LANGUAGES, _
 from storage.sites import Site
 
 MAX_FILTER_VALUE = 2000
+# The property key the Properties panel shows (a URL parameter that is not a filter).
+PROP_KEY = "prop_key"
+
+
+def valid_prop_filter(value: str) -> bool:
+    """True for a prop filter value <key>=<value> with a key the API accepts."""
+    key, equals, _ = value.partition("=")
+    return bool(key) and bool(equals) and len(key) <= MAX_PROP_KEY
 
 
 @dataclass
@@ -131,8 +140,10 @@ def parse_state(query: QueryParams, site: Site, today: Any, base: str, has_impor
         period = parse_period(DEFAULT_PERIOD, None, None, today)
         error = _("Custom range: %(reason)s", reason=str(problem))
     filters = []
-    for key in FILTER_KEYS:
+    for key in (*FILTER_KEYS, PROP_FILTER):
         chosen = query.get(key)
+        if key == PROP_FILTER and chosen is not None and not valid_prop_filter(chosen):
+            continue
         if chosen is not None and len(chosen) <= MAX_FILTER_VALUE:
             filters.append((key, chosen))
             params[key] = chosen
@@ -141,6 +152,9 @@ def parse_state(query: QueryParams, site: Site, today: Any, base: str, has_impor
         condition = decode_condition(text)
         if condition is not None and condition not in conditions:
             conditions.append(condition)
+    prop_key = query.get(PROP_KEY)
+    if prop_key and len(prop_key) <= MAX_PROP_KEY:
+        params[PROP_KEY] = prop_key
     metric = query.get("metric") or "visitors"
     if metric not in KPI_METRICS:
         metric = "visitors"

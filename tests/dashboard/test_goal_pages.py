@@ -1,0 +1,63 @@
+"""The dashboard's goal pages on both engines: admins define goals and funnels, the Goal conversions and
+Properties panels agree with the API, a click filters, and the funnel view shows each step."""
+
+import re
+
+from harness import Harness
+from web_login import post_form, user_client
+
+SITE = "pages.test"
+DAY = "2026-11-20"
+
+
+def _events(harness: Harness) -> None:
+    for ip, plan in [("8.8.1.1", "pro"), ("8.8.2.2", "free"), ("8.8.3.3", None)]:
+        body = {"n": "pageview", "u": f"https://{SITE}/pricing", "d": SITE, "p": {"plan": plan or "none"}}
+        assert harness.post_event(body, ip=ip).status_code == 202
+        harness.now += 30
+        if plan:
+            body = {"n": "Signup", "u": f"https://{SITE}/pricing", "d": SITE, "p": {"plan": plan}}
+            assert harness.post_event(body, ip=ip).status_code == 202
+    harness.flush()
+
+
+def test_goals_funnels_and_properties_in_the_dashboard(harness: Harness) -> None:
+    harness.add_site(SITE)
+    _events(harness)
+    admin = user_client(harness, "admin@pages.test")
+    assert post_form(admin, f"/sites/{SITE}/goals", {"kind": "pageview", "pattern": "/pricing"}).status_code == 303
+    assert post_form(admin, f"/sites/{SITE}/goals", {"kind": "event", "event_name": "Signup"}).status_code == 303
+    bad = post_form(admin, f"/sites/{SITE}/goals", {"kind": "scroll", "pattern": "/x", "depth": "300"})
+    assert bad.status_code == 400 and "depth must be" in bad.text
+    steps = {"name": "Pricing to signup", "step": ["Visit /pricing", "Signup"]}
+    assert post_form(admin, f"/sites/{SITE}/funnels/add", steps).status_code == 303
+    page = admin.get(f"/sites/{SITE}/goals").text
+    assert 'data-goal="Visit /pricing"' in page and "Visit /pricing → Signup" in page
+
+    viewer = user_client(harness, "viewer@pages.test", role="viewer")
+    assert viewer.get(f"/sites/{SITE}/goals").status_code == 403
+    dashboard = viewer.get(f"/sites/{SITE}?period=custom&from={DAY}&to={DAY}").text
+    goals = dashboard[dashboard.index('id="panel-goals"') :]
+    goals = goals[: goals.index("</section>")]
+    rows = re.findall(r'<a href="([^"]+)" title="Filter by this">([^<]+)</a>', goals)
+    assert [label for _, label in rows] == ["Visit /pricing", "Signup"]
+    cells = re.findall(r'data-metric="(\w+)" data-value="([^"]+)"', goals)
+    assert cells == [("visitors", "3"), ("events", "3"), ("conversion_rate", "100.0")] + [
+        ("visitors", "2"),
+        ("events", "2"),
+        ("conversion_rate", "66.67"),
+    ]
+    # A click on Signup filters the dashboard by the goal; the Properties panel then shows conversion rates.
+    filtered = viewer.get(rows[1][0].replace("&amp;", "&")).text
+    properties = filtered[filtered.index('id="panel-properties"') :]
+    assert '<option value="plan" selected>' in properties
+    found = re.findall(
+        r'<tr data-value="([^"]+)">.*?data-metric="conversion_rate" data-value="([^"]+)"', properties, re.S
+    )
+    assert sorted(found) == [("free", "33.33"), ("pro", "33.33")]
+    by_plan = viewer.get(f"/sites/{SITE}?period=custom&from={DAY}&to={DAY}&prop=plan%3Dpro").text
+    assert "Property" in by_plan and re.search(r'id="panel-goals".*?data-value="1"', by_plan, re.S)
+
+    funnel = viewer.get(f"/sites/{SITE}/funnels?period=custom&from={DAY}&to={DAY}").text
+    visitors = re.findall(r'data-metric="visitors">(\d+)<', funnel)
+    assert visitors == ["3", "2"] and "66.67%" in funnel
