@@ -60,4 +60,4 @@ def test_goals_funnels_and_properties_in_the_dashboard(harness: Harness) -> None
 
     funnel = viewer.get(f"/sites/{SITE}/funnels?period=custom&from={DAY}&to={DAY}").text
     visitors = re.findall(r'data-metric="visitors">(\d+)<', funnel)
-    assert visitors == ["3", "2"] and "66.67%" in funnel
+    assert visitors == ["3", "2"] and "66.7%" in funnel
