@@ -22,7 +22,8 @@ from storage.tracker_ids import tracker_ids
 
 # A 1x1 transparent GIF: what matomo.php answers an image request with.
 GIF = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
-CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type"}
+# Umami's tracker sends back the body of its last answer in x-umami-cache.
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type, x-umami-cache"}
 IDS_TTL = 10.0
 
 

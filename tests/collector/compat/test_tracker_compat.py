@@ -3,9 +3,11 @@
 import shutil
 import socket
 import subprocess
+import tarfile
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -170,3 +172,62 @@ def test_no_full_address_after_compat_ingest(served: tuple[Harness, str]) -> Non
     harness.flush()
     assert harness.store.query("SELECT count() FROM events")[0][0] == 2
     assert table_hits(harness.store, ip_forms(PUBLIC_IP)) == []
+
+
+UMAMI_PACKAGE = "umami@2.10.0"  # the application's own package; it ships the browser tracker's source
+PAGE = """<!doctype html><html><head><title>Pricing</title>
+<script defer src="/umami.js" data-website-id="{wid}" data-host-url="{teller}"></script></head>
+<body><button id="buy" data-umami-event="buy">Buy</button></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def umami_script(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """src/tracker/index.js of Umami's npm package, fetched with npm pack."""
+    target = TRACKERS_DIR / "umami-tracker.js"
+    if not target.exists():
+        work = tmp_path_factory.mktemp("umami")
+        subprocess.run(["npm", "pack", UMAMI_PACKAGE], cwd=work, check=True, capture_output=True, timeout=300)
+        tarball = next(work.glob("umami-*.tgz"))
+        with tarfile.open(tarball) as archive:
+            member = archive.extractfile("package/src/tracker/index.js")
+            assert member is not None
+            target.write_bytes(member.read())
+    return target.read_bytes()
+
+
+def test_umami_browser_tracker(served: tuple[Harness, str], umami_script: bytes) -> None:
+    from playwright.sync_api import sync_playwright
+
+    harness, teller = served
+    page_html = PAGE.format(wid=UMAMI_ID, teller=teller).encode()
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body, kind = (umami_script, "text/javascript") if self.path == "/umami.js" else (page_html, "text/html")
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+            page = browser.new_page(user_agent=CHROME_WINDOWS)
+            with page.expect_response(lambda r: r.url.endswith("/api/send")) as first:
+                page.goto(f"http://127.0.0.1:{site.server_address[1]}/pricing?utm_source=mail")
+            assert first.value.status == 200
+            with page.expect_response(lambda r: r.url.endswith("/api/send")) as second:
+                page.click("#buy")
+            assert second.value.status == 200
+            browser.close()
+    finally:
+        site.shutdown()
+    harness.flush()
+    rows = [row[:2] + row[4:6] for row in _events(harness.store, "umami.test")]
+    assert rows == [("buy", "/pricing", "mail", "Chrome"), ("pageview", "/pricing", "mail", "Chrome")]
