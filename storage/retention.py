@@ -36,6 +36,7 @@ RULES: tuple[Rule, ...] = (
     Rule("log_lines", "day", "%Y%m", "rollups"),
     Rule("visit_watermarks", "cutoff", "", "state"),
     Rule("report_claims", "claimed_at", "%Y%m", "claims"),
+    Rule("ingest_drops", "ts", "%Y%m%d", "state"),
 )
 
 

@@ -2,7 +2,7 @@
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,6 +15,7 @@ USERS = VersionedTable("users", key="email")
 # Every write of a user row (password, role, removal, creation) by e-mail, for this process's session cache.
 USER_CHANGES = LocalChanges()
 ROLES = ("admin", "viewer")
+ALL_SITES = "*"
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]+$")
@@ -31,11 +32,23 @@ class User:
     role: str
     password_hash: str = ""
     version: int = 0  # of the newest row: a session is valid only while it is the one it was issued for
+    site_access: str = ALL_SITES  # "*", or the comma-separated domains a viewer may see
+    totp_secret: str = ""  # base32; "" while two-factor login is off
+    recovery_hashes: str = ""  # comma-separated SHA-256 of the unused recovery codes
 
     @property
     def is_admin(self) -> bool:
         """True for admins, who manage sites, users, API keys and share links."""
         return self.role == "admin"
+
+    @property
+    def has_two_factor(self) -> bool:
+        """True when logging in also takes a TOTP or recovery code."""
+        return bool(self.totp_secret)
+
+    def may_see(self, domain: str) -> bool:
+        """True when the user may read this site's statistics: admins and unrestricted viewers see all."""
+        return self.is_admin or self.site_access == ALL_SITES or domain in self.site_access.split(",")
 
 
 def normalise_email(email: str) -> str:
@@ -54,31 +67,49 @@ def check_password(password: str) -> None:
         raise ValueError(f"the password must have at most {MAX_PASSWORD_LENGTH} characters")
 
 
-def _write(store: Store, email: str, password_hash: str, role: str, deleted: bool = False) -> None:
+def _write(store: Store, user: User, deleted: bool = False) -> None:
     """Insert a new version of a user row, which ends the sessions issued for the older ones."""
     USERS.insert(
-        store, email=email, password_hash=password_hash, role=role, created_at=int(time.time()), deleted=int(deleted)
+        store,
+        email=user.email,
+        password_hash="" if deleted else user.password_hash,
+        role=user.role,
+        created_at=int(time.time()),
+        deleted=int(deleted),
+        site_access=user.site_access,
+        totp_secret="" if deleted else user.totp_secret,
+        recovery_hashes="" if deleted else user.recovery_hashes,
     )
-    USER_CHANGES.announce(email)
+    USER_CHANGES.announce(user.email)
+
+
+def update_user(store: Store, user: User, **changes: str) -> None:
+    """Write a new version of a live user with some fields changed (which ends their sessions)."""
+    _write(store, replace(user, **changes))
 
 
 def get_user(store: Store, email: str) -> User | None:
     """The live user with this e-mail, or None."""
     address = email.strip().lower()
-    sql = USERS.latest("role", "password_hash", "deleted", "max(version)", where="email = %(e)s")
-    rows = store.query(sql, {"e": address})
+    columns = ("role", "password_hash", "deleted", "max(version)", "site_access", "totp_secret", "recovery_hashes")
+    rows = store.query(USERS.latest(*columns, where="email = %(e)s"), {"e": address})
     if not rows or rows[0][3]:
         return None
-    return User(address, rows[0][1], rows[0][2], int(rows[0][4]))
+    _, role, password_hash, _, version, site_access, totp_secret, recovery_hashes = rows[0]
+    return User(address, role, password_hash, int(version), site_access, totp_secret, recovery_hashes)
 
 
 def list_users(store: Store) -> list[User]:
     """Every live user, by e-mail."""
-    rows = store.query(USERS.latest("role", "deleted", order_by="email"))
-    return [User(email, role) for email, role, deleted in rows if not deleted]
+    rows = store.query(USERS.latest("role", "deleted", "site_access", "totp_secret", order_by="email"))
+    return [
+        User(email, role, site_access=access, totp_secret="set" if secret else "")
+        for email, role, deleted, access, secret in rows
+        if not deleted
+    ]
 
 
-def add_user(store: Store, email: str, password: str, role: str) -> User:
+def add_user(store: Store, email: str, password: str, role: str, site_access: str = ALL_SITES) -> User:
     """Create a user; raise ValueError if the e-mail exists or the role or password is invalid."""
     address = normalise_email(email)
     if role not in ROLES:
@@ -86,8 +117,9 @@ def add_user(store: Store, email: str, password: str, role: str) -> User:
     check_password(password)
     if get_user(store, address) is not None:
         raise ValueError(f"{address} already exists")
-    _write(store, address, _hasher.hash(password), role)
-    return User(address, role)
+    user = User(address, role, _hasher.hash(password), site_access=site_access)
+    _write(store, user)
+    return user
 
 
 def set_password(store: Store, email: str, password: str) -> None:
@@ -96,7 +128,7 @@ def set_password(store: Store, email: str, password: str) -> None:
     if user is None:
         raise ValueError(f"no user {email!r}")
     check_password(password)
-    _write(store, user.email, _hasher.hash(password), user.role)
+    _write(store, replace(user, password_hash=_hasher.hash(password)))
 
 
 def set_role(store: Store, email: str, role: str) -> None:
@@ -107,7 +139,7 @@ def set_role(store: Store, email: str, role: str) -> None:
     if role not in ROLES:
         raise ValueError(f"the role must be one of {', '.join(ROLES)}")
     if role != user.role:
-        _write(store, user.email, user.password_hash, role)
+        _write(store, replace(user, role=role))
 
 
 def remove_user(store: Store, email: str) -> None:
@@ -115,7 +147,20 @@ def remove_user(store: Store, email: str) -> None:
     user = get_user(store, email)
     if user is None:
         raise ValueError(f"no user {email!r}")
-    _write(store, user.email, "", user.role, deleted=True)
+    _write(store, user, deleted=True)
+
+
+def password_matches(user: User, password: str) -> bool:
+    """True when password is the user's (one argon2 verification)."""
+    try:
+        return _hasher.verify(user.password_hash, password[:MAX_PASSWORD_LENGTH])
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def has_users(store: Store) -> bool:
+    """True once any live user exists."""
+    return bool(list_users(store))
 
 
 def authenticate(store: Store, email: str, password: str) -> User | None:

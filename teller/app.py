@@ -29,11 +29,14 @@ from dashboard.auth import ApiKeyAuth
 from dashboard.goals_api import build_goals_router
 from dashboard.stats_api import build_stats_router
 from dashboard.web.install import install_dashboard
+from storage.ingest_drops import DropLog
 from storage.migrations import migrate
 from storage.opening import open_store
 from storage.retention import Policy, apply_retention, policy_from
+from storage.setup_tokens import issue_setup_token, setup_open
 from storage.store import Store
 from storage.visits import close_visits
+from teller.control_socket import ControlSocket
 from teller.jobs import Job, Jobs
 from teller.metrics import PUBLISH_INTERVAL, Metrics
 from teller.ops_routes import build_ops_router
@@ -41,6 +44,10 @@ from teller.report_job import ReportSender
 from teller.settings import Settings
 
 log = logging.getLogger("teller")
+# (store, argv, standard input) -> (exit status, standard output, standard error) of a CLI command
+CommandRunner = Callable[[Store, list[str], str], tuple[int, str, str]]
+# The installation check shows a drop this many seconds after it happened, at most.
+DROP_FLUSH_SECONDS = 1.0
 
 
 def _retention_run(store: Store, policy: Policy) -> dict[str, int]:
@@ -54,8 +61,16 @@ def _retention_run(store: Store, policy: Policy) -> dict[str, int]:
 class Teller:
     """Everything one serving process owns: the store, shared state, batchers, ingest service and job table."""
 
-    def __init__(self, settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        clock: Callable[[], float] = time.time,
+        commands: CommandRunner | None = None,
+        on_setup_token: Callable[[str], None] | None = None,
+    ):
         self.settings = settings
+        self.on_setup_token = on_setup_token
         if store is None:
             store = open_store(settings.clickhouse_url, settings.clickhouse_cluster, settings.data_dir)
         self.store = store
@@ -67,7 +82,8 @@ class Teller:
         )
         self.searches = Batcher(SearchSumSink(self.store), settings.flush_rows, settings.search_flush_interval)
         limiter = PrefixRateLimiter(settings.rate_limit, settings.rate_limit_burst)
-        self.ingest = IngestService(self.state, self.buffer, clock, self.searches, limiter)
+        self.drop_log = DropLog(self.store)
+        self.ingest = IngestService(self.state, self.buffer, clock, self.searches, limiter, self.drop_log)
         # With several workers each publishes its counters so that /metrics can sum them.
         self.metrics = Metrics(self, settings.data_dir / "metrics" if settings.workers > 1 else None)
         policy = policy_from(settings)
@@ -75,12 +91,24 @@ class Teller:
             Job("state", settings.site_refresh_interval, self.state.refresh),
             Job("visits", settings.visit_interval, lambda: close_visits(self.store, clock(), settings.visit_settle)),
             Job("retention", settings.retention_interval, lambda: _retention_run(self.store, policy), run_first=True),
+            Job("drops", DROP_FLUSH_SECONDS, self.drop_log.flush),
         ]
         self.reports = ReportSender(self.store, settings, lambda: self.state.sites, clock)
         jobs.append(Job("reports", settings.report_interval, self.reports.run))
         if self.metrics.directory is not None:
             jobs.append(Job("metrics", PUBLISH_INTERVAL, self.metrics.publish))
         self.jobs = Jobs(jobs)
+        # The CLI's way in while this process holds the embedded data dir (a server has no lock to share).
+        self.control: ControlSocket | None = None
+        if commands is not None and settings.embedded and settings.workers <= 1:
+            runner = commands
+            self.control = ControlSocket(settings.data_dir, lambda argv, stdin: self._run_command(runner, argv, stdin))
+
+    def _run_command(self, commands: CommandRunner, argv: list[str], stdin: str) -> tuple[int, str, str]:
+        """Run a forwarded CLI command on this process's store, then reload the sites it may have changed."""
+        answer = commands(self.store, argv, stdin)
+        self.state.refresh()
+        return answer
 
     def start(self) -> None:
         """Migrate, register configured sites, load shared state and start the batchers and the job table."""
@@ -90,10 +118,14 @@ class Teller:
         if self.settings.sites:
             self.state.ensure_sites(self.settings.sites, self.settings.timezone)
         self.state.refresh()
+        if self.on_setup_token is not None and setup_open(self.store):
+            self.on_setup_token(issue_setup_token(self.store))
         self.buffer.start()
         self.searches.start()
         self.jobs.start()
         geo.load()
+        if self.control is not None:
+            self.control.start()
         # Parser tables, the geo database and the engine's objects live as long as the process; frozen,
         # the collector skips them: a full collection took ~145 ms before and ~20 ms after, and the
         # ingest pipeline went from ~14-27 to ~7 us per event.
@@ -101,6 +133,8 @@ class Teller:
 
     def stop(self) -> None:
         """Stop the job table, then flush buffered rows."""
+        if self.control is not None:
+            self.control.stop()
         self.jobs.stop()
         self.metrics.withdraw()
         self.buffer.stop()
@@ -121,9 +155,18 @@ def _with_ingest_paths(app: FastAPI) -> Callable[[], dict[str, Any]]:
     return openapi
 
 
-def create_app(settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time) -> FastAPI:
-    """Build the application; the store is opened from settings unless one is given."""
-    teller = Teller(settings, store, clock)
+def create_app(
+    settings: Settings,
+    store: Store | None = None,
+    clock: Callable[[], float] = time.time,
+    commands: CommandRunner | None = None,
+    on_setup_token: Callable[[str], None] | None = None,
+) -> FastAPI:
+    """Build the application; the store is opened from settings unless one is given.
+
+    commands runs CLI commands sent to the control socket; on_setup_token shows the first run's token.
+    """
+    teller = Teller(settings, store, clock, commands, on_setup_token)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

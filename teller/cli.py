@@ -1,9 +1,13 @@
 """The `teller` command: serve, migrate, and manage sites, API keys, dashboard users, e-mail reports, goals
 and funnels."""
 
+import io
+import os
 import sys
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +47,13 @@ funnels_app = typer.Typer(help="Add, list and remove a site's funnels (2 to 8 go
 app.add_typer(funnels_app, name="funnels")
 
 
+# The serving process's store, while it runs a command sent over its control socket.
+_serving_store: ContextVar[Store | None] = ContextVar("serving_store", default=None)
+# Commands that never run inside a serving process.
+NOT_FORWARDED = frozenset({"serve"})
+PASSWORD_COMMANDS = (["users", "add"], ["users", "password"])
+
+
 def fail(message: str) -> None:
     """Print a one-line error and exit with status 1."""
     typer.echo(f"teller: error: {message}", err=True)
@@ -54,6 +65,10 @@ def opened_store(migrated: bool = True, cluster: str | None = None) -> Iterator[
     """Open the configured store (migrated), turning engine errors into one-line messages."""
     from storage.opening import open_store
 
+    serving = _serving_store.get()
+    if serving is not None:
+        yield serving  # migrated at start, and closed by the process that owns it
+        return
     settings = Settings()
     if cluster:
         settings = settings.model_copy(update={"clickhouse_cluster": cluster})
@@ -84,8 +99,6 @@ def serve(
     ] = None,
 ) -> None:
     """Run the collector, stats API and dashboard (migrates the schema first)."""
-    import os
-
     import uvicorn
 
     from teller.logging_config import log_config
@@ -114,17 +127,25 @@ def serve(
     }
     if settings.workers > 1:
         from storage.migrations import migrate
+        from storage.setup_tokens import issue_setup_token, setup_open
 
         with opened_store(migrated=False) as store:
             migrate(store)
+            if setup_open(store):
+                _announce_setup(settings.public_url or f"http://{bind_host}:{bind_port}", issue_setup_token(store))
         typer.echo(f"teller: serving on http://{bind_host}:{bind_port} ({settings.workers} workers)", err=True)
         uvicorn.run("teller.app:app_from_environment", factory=True, workers=settings.workers, **common)
         return
 
     from teller.app import create_app
 
+    url = settings.public_url or f"http://{bind_host}:{bind_port}"
     try:
-        application = create_app(settings)
+        application = create_app(
+            settings,
+            commands=run_in_serving_process,
+            on_setup_token=lambda token: _announce_setup(url, token),
+        )
     except DataDirInUse as error:
         fail(str(error))
     except StoreError as error:
@@ -132,6 +153,81 @@ def serve(
     engine = "embedded chdb in " + str(settings.data_dir.resolve()) if settings.embedded else "ClickHouse server"
     typer.echo(f"teller: serving on http://{bind_host}:{bind_port} ({engine})", err=True)
     uvicorn.run(application, **common)
+
+
+def _announce_setup(url: str, token: str) -> None:
+    """Print the setup token on the terminal only (standard error, not through logging, never to a log file)."""
+    sys.stderr.write(
+        f"teller: no account exists yet: open {url.rstrip('/')}/setup and create the first admin account\n"
+        f"teller: setup token (valid until the first account exists): {token}\n"
+    )
+    sys.stderr.flush()
+
+
+_forwarded_lock = threading.Lock()
+
+
+def run_in_serving_process(store: Store, argv: list[str], stdin: str) -> tuple[int, str, str]:
+    """Run a CLI command inside the serving process on its store; (exit status, stdout, stderr)."""
+    if not argv or argv[0] in NOT_FORWARDED:
+        return 2, "", "teller: error: this command does not run inside `teller serve`\n"
+    out, err = io.StringIO(), io.StringIO()
+    token = _serving_store.set(store)
+    saved_stdin = sys.stdin
+    # One at a time: the command's output is caught by swapping the process's sys.stdout and sys.stderr.
+    with _forwarded_lock, redirect_stdout(out), redirect_stderr(err):
+        sys.stdin = io.StringIO(stdin)
+        try:
+            code = typer.main.get_command(app).main(args=argv, prog_name="teller", standalone_mode=False)
+            code = code if isinstance(code, int) else 0
+        except typer.Exit as done:
+            code = done.exit_code
+        except typer.Abort:
+            code = 1
+        except Exception as error:  # noqa: BLE001 - usage errors (typer's click) carry exit_code and show()
+            code = int(getattr(error, "exit_code", 1))
+            show = getattr(error, "show", None)
+            if callable(show):
+                show(err)
+            else:
+                err.write(f"teller: error: {error}\n")
+        finally:
+            sys.stdin = saved_stdin
+            _serving_store.reset(token)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _forward_to_serving_process(argv: list[str]) -> None:
+    """Run the command in `teller serve` when it holds the embedded data dir; return if it does not."""
+    from storage.dir_lock import lock_dir
+    from teller.control_socket import send_command
+
+    if not argv or argv[0] in NOT_FORWARDED or argv[0].startswith("-") or "--help" in argv:
+        return
+    try:
+        settings = Settings()
+    except Exception:  # noqa: BLE001 - the command itself reports bad settings
+        return
+    if not settings.embedded or not settings.data_dir.exists():
+        return
+    fd = lock_dir(settings.data_dir, "teller.lock")
+    if fd is not None:
+        os.close(fd)  # nobody serves this data dir: the command opens it itself
+        return
+    if sys.stdin.isatty():
+        stdin = _read_password() + "\n" if argv[:2] in PASSWORD_COMMANDS else ""
+    else:
+        stdin = sys.stdin.read(64 << 10)
+    answer = send_command(settings.data_dir, argv, stdin)
+    if answer is None:
+        fail(
+            f"the data dir {settings.data_dir.resolve()} is in use by another Teller process that takes no "
+            "commands (only `teller serve` does); stop it and try again"
+        )
+    code, out, err = answer  # type: ignore[misc]
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    raise SystemExit(code)
 
 
 @app.command("migrate")
@@ -842,7 +938,10 @@ def erase(
 def main() -> None:
     """Entry point of the console script."""
     try:
+        _forward_to_serving_process(sys.argv[1:])
         app()
+    except typer.Exit as done:  # a one-line failure before the command ran
+        sys.exit(done.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -12,6 +12,7 @@ from collector.ingest.request import EventRequest
 from collector.ingest.search_sink import search_row
 from collector.ingest.search_terms import Search
 from collector.ingest.state import SharedState
+from storage.ingest_drops import DropLog
 
 
 @dataclass
@@ -48,6 +49,8 @@ class Pending:
             except Dropped as drop:
                 outcome.dropped.append(drop.reason)
                 service.dropped[drop.reason] += 1
+                if service.drop_log is not None:
+                    service.drop_log.note(domain, drop.reason, self.now)
                 continue
             if ctx.keep_event:
                 self.rows.append(event.row())
@@ -66,8 +69,10 @@ class IngestService:
         clock: Callable[[], float] = time.time,
         searches: Batcher | None = None,
         limiter: PrefixRateLimiter | None = None,
+        drop_log: DropLog | None = None,
     ) -> None:
         self.state = state
+        self.drop_log = drop_log  # what the installation check reads: site, reason and time of drops
         self.limiter = limiter or PrefixRateLimiter(0, 1)
         self.buffer = buffer
         self.searches = searches

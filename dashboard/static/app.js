@@ -21,10 +21,19 @@
   function copy(button) {
     var source = document.getElementById(button.getAttribute('data-copy'));
     var status = button.parentNode.querySelector('.copied');
-    if (!source || !navigator.clipboard) return;
-    navigator.clipboard.writeText(source.textContent).then(function () {
-      if (status) status.textContent = button.getAttribute('data-copied') || 'Copied.';
-    });
+    if (!source) return;
+    function done() { if (status) status.textContent = button.getAttribute('data-copied') || 'Copied.'; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(source.textContent).then(done);
+      return;
+    }
+    // Plain http on a host name is no secure context: select the text and copy the old way.
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    if (document.execCommand('copy')) done();
   }
 
   document.addEventListener('click', function (event) {

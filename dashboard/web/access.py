@@ -1,5 +1,6 @@
 """Who is asking: login sessions (cookie), share links (URL token), CSRF tokens; cached a few seconds."""
 
+import base64
 import hashlib
 import hmac
 import threading
@@ -16,6 +17,8 @@ COOKIE_NAME = "teller_session"
 # (this process drops its cached entries at once).
 CACHE_SECONDS = 5.0
 LOGIN_TOKEN_SECONDS = 2 * 3600
+# Between a right password and its second factor.
+TWO_FACTOR_TOKEN_SECONDS = 5 * 60
 
 
 class Access:
@@ -131,3 +134,21 @@ class Access:
         if not issued.isdigit() or not hmac.compare_digest(self._sign("login:" + issued), signature):
             return False
         return 0 <= self.clock() - int(issued) <= LOGIN_TOKEN_SECONDS
+
+    def two_factor_token(self, user: User) -> str:
+        """Proof that this version of the user gave the right password just now; the code form carries it."""
+        issued = str(int(self.clock()))
+        email = base64.urlsafe_b64encode(user.email.encode()).decode()
+        message = f"{issued}.{email}.{user.version}"
+        return f"{message}.{self._sign('2fa:' + message)}"
+
+    def two_factor_user(self, token: str) -> User | None:
+        """The user a two-factor token was issued for, while it is fresh and that version of the user lives."""
+        message, _, signature = token.rpartition(".")
+        if not message or not hmac.compare_digest(self._sign("2fa:" + message), signature):
+            return None
+        issued, email, version = message.split(".")
+        if not 0 <= self.clock() - int(issued) <= TWO_FACTOR_TOKEN_SECONDS:
+            return None
+        user = get_user(self.store, base64.urlsafe_b64decode(email).decode())
+        return user if user is not None and str(user.version) == version else None

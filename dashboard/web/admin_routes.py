@@ -8,11 +8,12 @@ from fastapi.responses import RedirectResponse
 from dashboard.web.context import Web
 from dashboard.web.form_errors import form_error
 from dashboard.web.i18n import _
+from dashboard.web.people_routes import users_page as people_page
 from dashboard.web.render import html
 from storage.api_keys import create_api_key, list_api_keys, live_key_hashes, revoke_api_key
 from storage.share_links import create_share_link, list_share_links, parse_origins, revoke_share_link
 from storage.sites import add_site, remove_site
-from storage.users import ROLES, User, add_user, list_users, remove_user, set_role
+from storage.users import User, add_user, remove_user, set_role
 
 
 def build_admin_router(web: Web) -> APIRouter:
@@ -54,7 +55,7 @@ def build_admin_router(web: Web) -> APIRouter:
         return RedirectResponse("/admin/sites", status_code=303)
 
     def users_page(request: Request, user: User, error: str = "", status: int = 200) -> Response:
-        return page(request, user, "admin_users.html", status, users=list_users(web.store), roles=ROLES, error=error)
+        return people_page(web, request, user, error, status)
 
     @router.get("/admin/users")
     def users(request: Request, user: Admin) -> Response:

@@ -17,6 +17,8 @@ from dashboard.web.i18n import LANGUAGES, _, current
 from dashboard.web.render import StaticFiles
 from dashboard.web.security import is_https, same_origin
 from dashboard.web.throttle import LoginThrottle
+from storage.dashboard_options import REQUIRE_TWO_FACTOR, get_option, set_option
+from storage.setup_tokens import setup_open
 from storage.sites import Site
 from storage.store import Store
 from storage.users import User
@@ -29,6 +31,20 @@ class Denied(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class Redirect(Exception):
+    """The request goes elsewhere first (the first run's setup, or enrolling in two-factor login)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+# Pages a user who must first turn on two-factor login may still open.
+TWO_FACTOR_ENROL_PATHS = ("/account", "/logout")
+# How long this process trusts its last answer to "is the first run still open?" and "is 2FA required?".
+OPTION_SECONDS = 2.0
 
 
 @dataclass
@@ -44,6 +60,34 @@ class Web:
     sites: Callable[[], Mapping[str, Site]]
     refresh_sites: Callable[[], None]
     clock: Callable[[], float] = time.time
+    # (monotonic time, answer) of the last look-ups; setup, once closed, stays closed.
+    _setup: tuple[float, bool] = (-1e9, True)
+    _two_factor: tuple[float, bool] = (-1e9, False)
+
+    def setup_needed(self) -> bool:
+        """True while no user exists and the first run's setup has not finished."""
+        checked, answer = self._setup
+        if answer and time.monotonic() - checked > OPTION_SECONDS:
+            answer = setup_open(self.store)
+            self._setup = (time.monotonic(), answer)
+        return answer
+
+    def forget_setup(self) -> None:
+        """The first admin exists: setup is closed in this process at once."""
+        self._setup = (time.monotonic(), False)
+
+    def two_factor_required(self) -> bool:
+        """True when an admin requires two-factor login for every user."""
+        checked, answer = self._two_factor
+        if time.monotonic() - checked > OPTION_SECONDS:
+            answer = get_option(self.store, REQUIRE_TWO_FACTOR) == "1"
+            self._two_factor = (time.monotonic(), answer)
+        return answer
+
+    def set_two_factor_required(self, required: bool) -> None:
+        """Store the switch and use it in this process at once."""
+        set_option(self.store, REQUIRE_TWO_FACTOR, "1" if required else "0")
+        self._two_factor = (time.monotonic(), required)
 
     def session_id(self, request: Request) -> str | None:
         """The session cookie's value."""
@@ -57,7 +101,15 @@ class Web:
         """Dependency: any logged-in user."""
         user = self.user(request)
         if user is None:
+            if self.setup_needed():
+                raise Redirect("/setup")
             raise Denied(401, _("Log in first."))
+        if (
+            not user.has_two_factor
+            and not request.url.path.startswith(TWO_FACTOR_ENROL_PATHS)
+            and self.two_factor_required()
+        ):
+            raise Redirect("/account?required=1")
         return user
 
     def admin(self, request: Request) -> User:
@@ -93,6 +145,17 @@ class Web:
         if site is None:
             raise Denied(404, _("There is no site %(domain)s.", domain=domain))
         return site
+
+    def user_site(self, user: User, domain: str) -> Site:
+        """A registered site the user may see, or 404 (a site they were not given looks like no site)."""
+        site = self.sites().get(domain)
+        if site is None or not user.may_see(site.domain):
+            raise Denied(404, f"no site {domain}")
+        return site
+
+    def visible_sites(self, user: User) -> list[Site]:
+        """The sites a user may see, by domain."""
+        return sorted((s for s in self.sites().values() if user.may_see(s.domain)), key=lambda s: s.domain)
 
     def shared_site(self, token: str) -> Site:
         """The site a live share link opens, or 404 (a revoked link looks like one that never existed)."""

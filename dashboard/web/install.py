@@ -9,19 +9,22 @@ from fastapi.responses import RedirectResponse
 
 from dashboard.json_response import json_error
 from dashboard.web.access import Access
+from dashboard.web.account_routes import build_account_router
 from dashboard.web.admin_routes import build_admin_router
 from dashboard.web.auth_routes import build_auth_router
 from dashboard.web.config import DashboardSettings
-from dashboard.web.context import Denied, Web, login_url
+from dashboard.web.context import Denied, Redirect, Web, login_url
 from dashboard.web.errors import UnexpectedErrors, wants_json
 from dashboard.web.goal_routes import build_goal_router
 from dashboard.web.import_routes import build_import_router
 from dashboard.web.ingest_routes import build_ingest_router
 from dashboard.web.language import LanguageMiddleware, Preferences
+from dashboard.web.people_routes import build_people_router
 from dashboard.web.render import StaticFiles, build_environment, html
 from dashboard.web.report_routes import build_report_router
 from dashboard.web.security import SecurityHeaders
 from dashboard.web.segment_routes import build_segment_router
+from dashboard.web.setup_routes import build_setup_router
 from dashboard.web.site_routes import build_share_router, build_site_router
 from dashboard.web.throttle import LoginThrottle
 from storage.dashboard_secrets import dashboard_secret
@@ -74,6 +77,15 @@ def install_dashboard(
     app.include_router(build_import_router(web))
     app.include_router(build_segment_router(web))
     app.include_router(build_report_router(web))
+    app.include_router(build_setup_router(web))
+    app.include_router(build_account_router(web))
+    app.include_router(build_people_router(web))
+
+    @app.exception_handler(Redirect)
+    async def redirect(request: Request, error: Redirect) -> Response:
+        if wants_json(request.scope):
+            return json_error(401 if error.location == "/setup" else 403, "finish " + error.location + " first")
+        return RedirectResponse(error.location, status_code=303)
 
     @app.exception_handler(Denied)
     async def denied(request: Request, error: Denied) -> Response:

@@ -117,7 +117,7 @@ def dashboard_page(web: Web, request: Request, site: Site, base: str, user: User
         400 if state.error else 200,
         **web.page_context(request, user),
         site=site,
-        sites=sorted(web.sites()),
+        sites=[s.domain for s in web.visible_sites(user)] if user else sorted(web.sites()),
         shared=shared,
         state=state,
         view=view,
@@ -296,7 +296,7 @@ def build_site_router(web: Web) -> APIRouter:
     @router.get("/sites")
     def sites(request: Request, user: Reader) -> Response:
         try:
-            rows = [(site, realtime_visitors(web.store, site.domain, web.clock())) for site in web.sites().values()]
+            rows = [(site, realtime_visitors(web.store, site.domain, web.clock())) for site in web.visible_sites(user)]
         except StoreError:
             raise Denied(503, _("The database could not answer; try again shortly.")) from None
         rows.sort(key=lambda row: row[0].domain)
@@ -304,11 +304,11 @@ def build_site_router(web: Web) -> APIRouter:
 
     @router.get("/sites/{domain}")
     def dashboard(request: Request, domain: str, user: Reader) -> Response:
-        return dashboard_page(web, request, web.site(domain), f"/sites/{domain}", user, shared=False)
+        return dashboard_page(web, request, web.user_site(user, domain), f"/sites/{domain}", user, shared=False)
 
     @router.get("/sites/{domain}/realtime")
     def realtime(domain: str, user: Reader) -> Response:
-        return realtime_response(web, web.site(domain))
+        return realtime_response(web, web.user_site(user, domain))
 
     @router.get("/sites/{domain}/filter")
     def add_filter(request: Request, domain: str, user: Reader) -> Response:
@@ -320,22 +320,22 @@ def build_site_router(web: Web) -> APIRouter:
 
     @router.get("/sites/{domain}/export/{name}.csv")
     def export_csv(request: Request, domain: str, name: str, user: Reader) -> Response:
-        return export_response(web, request, web.site(domain), name)
+        return export_response(web, request, web.user_site(user, domain), name)
 
     @router.get("/sites/{domain}/export.zip")
     def export_zip(request: Request, domain: str, user: Reader) -> Response:
-        return zip_response(web, request, web.site(domain))
+        return zip_response(web, request, web.user_site(user, domain))
 
     @router.get("/sites/{domain}/snippet")
     def snippet(request: Request, domain: str, user: Reader) -> Response:
-        site = web.site(domain)
+        site = web.user_site(user, domain)
         base = web.base_url(request)
         code = f'<script defer data-domain="{site.domain}" src="{base}/js/script.js"></script>'
         return html(web.env, "snippet.html", **web.page_context(request, user), site=site, code=code, base=base)
 
     @router.get("/sites/{domain}/privacy")
     def privacy(request: Request, domain: str, user: Reader) -> Response:
-        site = web.site(domain)
+        site = web.user_site(user, domain)
         facts = privacy_facts(web, request, site)
         texts = [
             {"lang": lang, "name": name, "sections": privacy_sections(facts, lang), "plain": privacy_text(facts, lang)}

@@ -11,7 +11,10 @@ from storage.users import add_user
 
 SITE = "access.test"
 # Routes anyone may call: the tracker's endpoints, the snippet, the health check, static assets, login.
+# Setup, invitations and the second login step take their own tokens (tests/dashboard/test_onboarding.py,
+# test_accounts.py).
 PUBLIC = {"/api/event", "/api/events", "/js/script.js", "/healthz", "/readyz", "/static/{name}", "/login", "/"}
+PUBLIC |= {"/setup", "/invite/{token}", "/login/code"}
 
 
 def _flat(routes: list) -> list:
@@ -38,6 +41,7 @@ def _routes(harness: Harness) -> list[tuple[str, str]]:
 
 def test_every_route_needs_a_login_or_key(harness: Harness) -> None:
     harness.add_site(SITE)
+    add_user(harness.store, "someone@example.com", PASSWORD, "admin")  # else every page leads to /setup
     client = harness.client()
     routes = _routes(harness)
     assert ("GET", f"/sites/{SITE}") in routes and ("POST", "/admin/users") in routes

@@ -1,0 +1,66 @@
+"""Two-factor login: TOTP secrets (RFC 6238, via pyotp) and hashed one-time recovery codes."""
+
+import hashlib
+import hmac
+import secrets
+
+import pyotp
+
+from storage.store import Store
+from storage.users import User, update_user
+
+RECOVERY_CODES = 10
+ISSUER = "Teller"
+
+
+def new_secret() -> str:
+    """A random base32 TOTP secret (160 bits)."""
+    return pyotp.random_base32(32)
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    """The otpauth:// URI an authenticator app reads from the QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def code_matches(secret: str, code: str) -> bool:
+    """True for the current 6-digit code of the secret (or the one before or after, for clock drift)."""
+    digits = "".join(code.split())
+    return bool(secret) and len(digits) == 6 and digits.isdigit() and pyotp.TOTP(secret).verify(digits, valid_window=1)
+
+
+def _hash_code(code: str) -> str:
+    """Hex SHA-256 of a recovery code without spaces or dashes, in lower case."""
+    return hashlib.sha256(code.replace("-", "").replace(" ", "").lower().encode()).hexdigest()
+
+
+def new_recovery_codes() -> list[str]:
+    """Fresh recovery codes as shown to the user: xxxxx-xxxxx, 50 bits each."""
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = secrets.token_hex(5)
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    return codes
+
+
+def enable_two_factor(store: Store, user: User, secret: str, codes: list[str]) -> None:
+    """Turn two-factor login on with a confirmed secret (which ends the user's other sessions)."""
+    update_user(store, user, totp_secret=secret, recovery_hashes=",".join(_hash_code(c) for c in codes))
+
+
+def disable_two_factor(store: Store, user: User) -> None:
+    """Turn two-factor login off (which ends the user's sessions)."""
+    update_user(store, user, totp_secret="", recovery_hashes="")
+
+
+def use_recovery_code(store: Store, user: User, code: str) -> bool:
+    """True and spend the code when it is one of the user's unused recovery codes."""
+    if not code or len(code) > 64:
+        return False
+    wanted = _hash_code(code)
+    hashes = [h for h in user.recovery_hashes.split(",") if h]
+    matched = [h for h in hashes if hmac.compare_digest(h, wanted)]
+    if not matched:
+        return False
+    update_user(store, user, recovery_hashes=",".join(h for h in hashes if h != matched[0]))
+    return True
