@@ -11,8 +11,8 @@ from dashboard.web.i18n import LANGUAGES, _, ngettext
 from dashboard.web.render import html
 from dashboard.web.security import same_origin
 from storage.store import StoreError
-from storage.user_languages import set_language
 from storage.two_factor import code_matches, use_recovery_code
+from storage.user_languages import set_language
 from storage.users import User, authenticate, get_user
 
 
