@@ -150,7 +150,7 @@ class Web:
         """A registered site the user may see, or 404 (a site they were not given looks like no site)."""
         site = self.sites().get(domain)
         if site is None or not user.may_see(site.domain):
-            raise Denied(404, f"no site {domain}")
+            raise Denied(404, _("There is no site %(domain)s.", domain=domain))
         return site
 
     def visible_sites(self, user: User) -> list[Site]:

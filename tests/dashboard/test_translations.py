@@ -85,13 +85,13 @@ def test_accept_language_picks_the_best_offered(header: str, language: str) -> N
 
 
 def test_pages_follow_accept_language_then_the_users_choice(harness: Harness) -> None:
+    client = user_client(harness, "admin@example.com", "admin")  # with no user every page leads to /setup
     anonymous = harness.client()
     login = anonymous.get("/login", headers={"Accept-Language": "nb-NO,nb;q=0.9"})
     assert '<html lang="nb">' in login.text and "<h1>Logg inn</h1>" in login.text
     assert "Log in" not in anonymous.get("/login?lang=nb").text
     assert "<h1>Log in</h1>" in anonymous.get("/login", headers={"Accept-Language": "en-US"}).text
 
-    client = user_client(harness, "admin@example.com", "admin")
     sites = client.get("/sites", headers={"Accept-Language": "en"})
     assert '<html lang="en">' in sites.text
     switched = client.post(
