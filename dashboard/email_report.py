@@ -60,7 +60,8 @@ class Figure:
     @property
     def shown_change(self) -> str:
         if self.change is None:
-            return "no earlier data"
+            # No percentage from zero; the earlier value still says what it was compared with.
+            return "no earlier data" if self.before is None else f"vs {self.shown_before}"
         return f"{'+' if self.change > 0 else ''}{self.change}% vs {self.shown_before}"
 
 
