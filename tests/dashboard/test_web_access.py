@@ -15,6 +15,11 @@ SITE = "access.test"
 # test_accounts.py).
 PUBLIC = {"/api/event", "/api/events", "/js/script.js", "/healthz", "/readyz", "/static/{name}", "/login", "/"}
 PUBLIC |= {"/setup", "/invite/{token}", "/login/code"}
+# Other trackers' ingest paths, and the unsubscribe link a report e-mail carries (signed, no login).
+PUBLIC |= {"/api/send", "/matomo.php", "/piwik.php", "/reports/unsubscribe"}
+
+# GETs a script or a download makes answer 401 instead of redirecting to the login page.
+JSON_OR_FILES = (".csv", ".zip", "/realtime", "/suggestions")
 
 
 def _flat(routes: list) -> list:
@@ -49,7 +54,7 @@ def test_every_route_needs_a_login_or_key(harness: Harness) -> None:
         response = client.request(method, path, follow_redirects=False)
         if path.startswith("/share/"):
             assert response.status_code == 404, (method, path)
-        elif method == "GET" and not path.endswith((".csv", ".zip", "/realtime")):
+        elif method == "GET" and not path.startswith("/api/") and not path.endswith(JSON_OR_FILES):
             assert response.status_code == 303, (method, path, response.status_code)
             assert response.headers["location"].startswith("/login?next="), path
         else:
