@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dashboard.panels import KPI_LABELS, PANELS_BY_NAME, View, run_kpis, run_panel
 from dashboard.periods import Period
-from dashboard.web import formatting
+from dashboard.web import formatting, i18n
 from dashboard.web.labels import display_value
 from dashboard.web.render import TEMPLATES_DIR
 from storage.dates import month_start
@@ -109,7 +109,11 @@ def report_environment() -> Environment:
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # In the language the sender activated for the recipient (dashboard/web/i18n.py).
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["language"] = i18n.current
     env.filters["count"] = formatting.count
     return env
 

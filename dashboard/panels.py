@@ -27,7 +27,7 @@ FILTER_LABELS: dict[str, str] = {key: DIMENSIONS[name].label for key, name in FI
 Condition = tuple[str, str, tuple[str, ...]]
 # A custom property filter is the URL parameter prop=<key>=<value> (one at a time).
 PROP_FILTER = "prop"
-FILTER_LABELS[PROP_FILTER] = "Property"
+FILTER_LABELS[PROP_FILTER] = N_("Property")
 KPI_METRICS = ("visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration")
 KPI_LABELS = {
     "visitors": N_("Unique visitors"),
@@ -114,7 +114,7 @@ PANELS: tuple[Panel, ...] = (
     Panel("devices", N_("Devices"), "visit:device", "device"),
     Panel("countries", N_("Countries"), "visit:country", "country", empty_label=N_("(unknown)")),
     Panel(SEARCH_PANEL, N_("Site search"), "search:term", None),
-    Panel(GOALS_PANEL, "Goal conversions", "event:goal", "goal"),
+    Panel(GOALS_PANEL, N_("Goal conversions"), "event:goal", "goal"),
 )
 PANELS_BY_NAME = {panel.name: panel for panel in PANELS}
 

@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 from dashboard.email_report import build_report, render_report, render_spike, report_environment, report_period
 from dashboard.panels import realtime_visitors
 from dashboard.unsubscribe import SECRET_NAME, unsubscribe_url
+from dashboard.web import i18n
 from storage.dashboard_secrets import dashboard_secret
 from storage.report_claims import SETTLE_SECONDS, claim, last_noted_time
 from storage.report_subscriptions import Subscription, list_subscriptions
 from storage.sites import Site
 from storage.store import Store
+from storage.user_languages import language_of
 from teller.mailer import Mail, SmtpMailer
 from teller.settings import Settings
 
@@ -111,7 +113,8 @@ class ReportSender:
         return found
 
     def compose(self, sub: Subscription, site: Site, visitors: int) -> Mail:
-        """The e-mail of one due message."""
+        """The e-mail of one due message, in the language the recipient chose as a dashboard user (else English)."""
+        i18n.activate(language_of(self.store, sub.address) or i18n.DEFAULT_LANGUAGE)
         secret = dashboard_secret(self.store, SECRET_NAME)
         unsubscribe = unsubscribe_url(self.base_url(), secret, site.domain, sub.kind, sub.address)
         if sub.kind == "spike":

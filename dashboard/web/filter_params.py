@@ -5,9 +5,16 @@ Clicked rows keep the shorter `key=value` form (an "is" filter with one value).
 """
 
 from dashboard.panels import FILTER_KEYS, FILTER_LABELS, Condition
+from dashboard.translatable import N_
+from dashboard.web.i18n import _
 
 # The dialog's operators (Stats API names) and how chips read them.
-OPERATORS: dict[str, str] = {"is": "is", "is_not": "is not", "contains": "contains", "contains_not": "does not contain"}
+OPERATORS: dict[str, str] = {
+    "is": N_("is"),
+    "is_not": N_("is not"),
+    "contains": N_("contains"),
+    "contains_not": N_("does not contain"),
+}
 MAX_CONDITIONS = 20
 MAX_VALUES = 20
 MAX_VALUE_LENGTH = 2000
@@ -72,8 +79,15 @@ def condition_from_api(item: object) -> Condition | None:
 def describe(condition: Condition) -> str:
     """A filter as words, e.g. Source is Google or Bing."""
     operator, key, values = condition
-    shown = [value or "(none)" for value in values]
-    joined = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
-    if operator in ("is_not", "contains_not") and len(shown) > 1:
-        joined = ", ".join(shown[:-1]) + " nor " + shown[-1]
-    return f"{FILTER_LABELS[key]} {OPERATORS[operator]} {joined}"
+    shown = [value or _("(none)") for value in values]
+    joined = shown[0]
+    if len(shown) > 1:
+        negated = operator in ("is_not", "contains_not")
+        either = _("%(first)s nor %(last)s") if negated else _("%(first)s or %(last)s")
+        joined = either % {"first": ", ".join(shown[:-1]), "last": shown[-1]}
+    return _(
+        "%(dimension)s %(operator)s %(values)s",
+        dimension=_(FILTER_LABELS[key]),
+        operator=_(OPERATORS[operator]),
+        values=joined,
+    )

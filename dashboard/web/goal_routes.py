@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from dashboard.funnels import run_funnel
 from dashboard.query import parse_query
 from dashboard.web.context import Denied, Web
+from dashboard.web.i18n import _
 from dashboard.web.render import html
 from dashboard.web.view_state import parse_state
 from storage.goals import (
@@ -119,7 +120,7 @@ def build_goal_router(web: Web) -> APIRouter:
                 query = parse_query(body, {site.domain: site.timezone}, lambda _: web.today(site))
                 steps = run_funnel(web.store, query, funnel, list_goals(web.store, site.domain))
         except StoreError:
-            raise Denied(503, "The database could not answer; try again shortly.") from None
+            raise Denied(503, _("The database could not answer; try again shortly.")) from None
         except LookupError as error:
             raise Denied(409, str(error)) from None
         return html(

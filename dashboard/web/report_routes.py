@@ -5,14 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from dashboard.translatable import N_
 from dashboard.unsubscribe import SECRET_NAME, token_valid
 from dashboard.web.context import Denied, Web
+from dashboard.web.i18n import _
 from dashboard.web.render import html
 from storage.dashboard_secrets import dashboard_secret
 from storage.report_subscriptions import KINDS, add_subscription, list_subscriptions, remove_subscription
 from storage.users import User
 
-KIND_LABELS = {"weekly": "Weekly report", "monthly": "Monthly report", "spike": "Traffic spike alert"}
+KIND_LABELS = {"weekly": N_("Weekly report"), "monthly": N_("Monthly report"), "spike": N_("Traffic spike alert")}
 
 
 def build_report_router(web: Web) -> APIRouter:
@@ -70,9 +72,9 @@ def build_report_router(web: Web) -> APIRouter:
 
     def checked(site: str, kind: str, address: str, token: str) -> None:
         if len(site) > 300 or len(address) > 320 or kind not in KINDS:
-            raise Denied(400, "this unsubscribe link is not valid")
+            raise Denied(400, _("This unsubscribe link is not valid."))
         if not token_valid(dashboard_secret(web.store, SECRET_NAME), site, kind, address, token):
-            raise Denied(400, "this unsubscribe link is not valid")
+            raise Denied(400, _("This unsubscribe link is not valid."))
 
     @router.get("/reports/unsubscribe")
     def unsubscribe_page(

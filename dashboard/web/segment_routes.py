@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import QueryParams
 
 from dashboard.web.context import Denied, Web
+from dashboard.web.i18n import _
 from dashboard.web.view_state import parse_state
 from storage.segments import create_segment, delete_segment, list_segments
 from storage.users import User
@@ -48,9 +49,9 @@ def build_segment_router(web: Web) -> APIRouter:
         site = web.site(domain)
         found = [segment for segment in list_segments(web.store, site.domain) if segment.id == segment_id]
         if not found:
-            raise Denied(404, "no such segment")
+            raise Denied(404, _("There is no such segment."))
         if not (user.is_admin or user.email == found[0].created_by):
-            raise Denied(403, "only its creator or an admin may delete a segment")
+            raise Denied(403, _("Only its creator or an admin may delete a segment."))
         delete_segment(web.store, found[0])
         query = urlencode(list(QueryParams(view).multi_items()))
         return RedirectResponse(f"/sites/{site.domain}" + (f"?{query}" if query else ""), status_code=303)

@@ -92,7 +92,7 @@ class ViewState:
                 "key": key,
                 "label": FILTER_LABELS[key],
                 "value": value,
-                "text": f"{FILTER_LABELS[key]} is {value or '(none)'}",
+                "text": _("%(dimension)s is %(value)s", dimension=_(FILTER_LABELS[key]), value=value or _("(none)")),
                 "remove": self.url(**{key: None}),
                 "dialog": False,
             }
