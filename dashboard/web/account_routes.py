@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from dashboard.web.auth_routes import set_session_cookie
 from dashboard.web.context import Denied, Web
+from dashboard.web.i18n import _
 from dashboard.web.render import html
 from dashboard.web.security import same_origin
 from storage.invitations import close_invitation, find_invitation
@@ -70,9 +71,9 @@ def build_account_router(web: Web) -> APIRouter:
         repeat: Annotated[str, Form(max_length=1024)] = "",
     ) -> Response:
         if not password_matches(user, current):
-            return page(request, user, 400, password_error="The current password is not right.")
+            return page(request, user, 400, password_error=_("The current password is not right."))
         if password != repeat:
-            return page(request, user, 400, password_error="The two new passwords differ.")
+            return page(request, user, 400, password_error=_("The two new passwords differ."))
         try:
             set_password(web.store, user.email, password)
         except ValueError as error:
@@ -94,7 +95,12 @@ def build_account_router(web: Web) -> APIRouter:
         if not code_matches(secret, code):
             qr = qr_svg(provisioning_uri(secret, user.email)) if secret else ""
             return page(
-                request, user, 400, secret=secret, qr=qr, two_factor_error="That code is not right; try the next one."
+                request,
+                user,
+                400,
+                secret=secret,
+                qr=qr,
+                two_factor_error=_("That code is not right; try the next one."),
             )
         codes = new_recovery_codes()
         enable_two_factor(web.store, user, secret, codes)
@@ -110,16 +116,16 @@ def build_account_router(web: Web) -> APIRouter:
         request: Request, user: FormReader, current: Annotated[str, Form(max_length=1024)] = ""
     ) -> Response:
         if web.two_factor_required():
-            return page(request, user, 400, two_factor_error="An admin requires two-factor login for everyone.")
+            return page(request, user, 400, two_factor_error=_("An admin requires two-factor login for everyone."))
         if not password_matches(user, current):
-            return page(request, user, 400, two_factor_error="The password is not right.")
+            return page(request, user, 400, two_factor_error=_("The password is not right."))
         disable_two_factor(web.store, user)
         return renewed(request, user, RedirectResponse("/account?changed=two-factor", status_code=303))
 
     def invite_page(request: Request, token: str, error: str = "", status: int = 200) -> Response:
         invitation = find_invitation(web.store, token)
         if invitation is None:
-            raise Denied(404, "this invitation does not exist, was used, or has expired")
+            raise Denied(404, _("this invitation does not exist, was used, or has expired"))
         existing = get_user(web.store, invitation.email) is not None
         return html(
             web.env,
@@ -147,12 +153,12 @@ def build_account_router(web: Web) -> APIRouter:
         if not same_origin(request.headers, web.settings.public_url, request.url.scheme) or not (
             web.access.login_token_valid(form_token)
         ):
-            return invite_page(request, token, "The form has expired; please try again.", 403)
+            return invite_page(request, token, _("The form has expired; please try again."), 403)
         invitation = find_invitation(web.store, token)
         if invitation is None:
-            raise Denied(404, "this invitation does not exist, was used, or has expired")
+            raise Denied(404, _("this invitation does not exist, was used, or has expired"))
         if password != repeat:
-            return invite_page(request, token, "The two passwords differ.", 400)
+            return invite_page(request, token, _("The two passwords differ."), 400)
         try:
             check_password(password)
             if get_user(web.store, invitation.email) is None:
@@ -163,7 +169,7 @@ def build_account_router(web: Web) -> APIRouter:
         except ValueError as error:
             return invite_page(request, token, str(error).capitalize() + ".", 400)
         except StoreError:
-            return invite_page(request, token, "The database is not reachable; try again shortly.", 503)
+            return invite_page(request, token, _("The database is not reachable; try again shortly."), 503)
         user = get_user(web.store, invitation.email)
         response = RedirectResponse("/sites", status_code=303)
         if user is not None:

@@ -95,21 +95,21 @@ def build_auth_router(web: Web) -> APIRouter:
     ) -> Response:
         user = web.access.two_factor_user(pending)
         if not same_origin(request.headers, web.settings.public_url, request.url.scheme) or user is None:
-            return login_page(request, next, "The form has expired; please log in again.", 403)
+            return login_page(request, next, _("The form has expired; please log in again."), 403)
         prefix = request.client.host if request.client else "0.0.0.0"
         try:
             reservation = web.throttle.reserve(user.email, prefix)
             if reservation.retry_after:
                 return refused(request, next, user.email, reservation.retry_after)
             if not code_matches(user.totp_secret, code) and not use_recovery_code(web.store, user, code):
-                return code_page(request, user, next, "That code is not right.", 401)
+                return code_page(request, user, next, _("That code is not right."), 401)
             web.throttle.succeeded(reservation)
             fresh = get_user(web.store, user.email)  # a spent recovery code made a new version
             if fresh is None:
-                return login_page(request, next, "The form has expired; please log in again.", 403)
+                return login_page(request, next, _("The form has expired; please log in again."), 403)
             return logged_in(request, fresh, next)
         except StoreError:
-            return login_page(request, next, "The database is not reachable; try again shortly.", 503)
+            return login_page(request, next, _("The database is not reachable; try again shortly."), 503)
 
     @router.post("/login")
     def login(

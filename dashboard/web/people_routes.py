@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from dashboard.web.context import Web
+from dashboard.web.i18n import _
 from dashboard.web.render import html
 from storage.invitations import close_invitation, create_invitation, list_invitations
 from storage.users import ALL_SITES, ROLES, User, get_user, list_users, update_user
@@ -75,7 +76,7 @@ def build_people_router(web: Web) -> APIRouter:
     def reset(request: Request, user: FormAdmin, email: Annotated[str, Form(max_length=320)] = "") -> Response:
         account = get_user(web.store, email)
         if account is None:
-            return users_page(web, request, user, f"no user {email}", 400)
+            return users_page(web, request, user, _("There is no user %(value)s", value=email), 400)
         token = create_invitation(web.store, account.email, account.role, user.email, account.site_access, reset=True)
         link = f"{web.base_url(request)}/invite/{token}"
         return users_page(web, request, user, link=link, link_for=account.email)
@@ -90,7 +91,7 @@ def build_people_router(web: Web) -> APIRouter:
     ) -> Response:
         account = get_user(web.store, email)
         if account is None:
-            return users_page(web, request, user, f"no user {email}", 400)
+            return users_page(web, request, user, _("There is no user %(value)s", value=email), 400)
         access = site_access_of(web, all_sites, sites or [])
         if access != account.site_access:
             update_user(web.store, account, site_access=access)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from dashboard.web.auth_routes import set_session_cookie
 from dashboard.web.context import Denied, Web
+from dashboard.web.i18n import _
 from dashboard.web.ingest_routes import MEANINGS
 from dashboard.web.render import html
 from dashboard.web.security import same_origin
@@ -60,7 +61,7 @@ def build_setup_router(web: Web) -> APIRouter:
 
     def setup_page(request: Request, error: str = "", status: int = 200, email: str = "") -> Response:
         if not web.setup_needed():
-            raise Denied(404, "Teller is set up; log in instead")
+            raise Denied(404, _("Teller is set up; log in instead"))
         context = web.page_context(request, None)
         return html(web.env, "setup.html", status, **context, token=web.access.login_token(), error=error, email=email)
 
@@ -80,18 +81,18 @@ def build_setup_router(web: Web) -> APIRouter:
         if not same_origin(request.headers, web.settings.public_url, request.url.scheme) or not (
             web.access.login_token_valid(token)
         ):
-            return setup_page(request, "The form has expired; please try again.", 403, email)
+            return setup_page(request, _("The form has expired; please try again."), 403, email)
         prefix = request.client.host if request.client else "0.0.0.0"
         try:
             # Guessing the token is throttled like guessing a password.
             reservation = web.throttle.reserve("setup", prefix)
             if reservation.retry_after:
-                return setup_page(request, "Too many wrong setup tokens. Try again later.", 429, email)
+                return setup_page(request, _("Too many wrong setup tokens. Try again later."), 429, email)
             with _first_admin:
                 if not setup_token_valid(web.store, setup_token, web.clock()):
-                    return setup_page(request, "That is not the setup token `teller serve` printed.", 401, email)
+                    return setup_page(request, _("That is not the setup token `teller serve` printed."), 401, email)
                 if password != repeat:
-                    return setup_page(request, "The two passwords differ.", 400, email)
+                    return setup_page(request, _("The two passwords differ."), 400, email)
                 try:
                     check_password(password)
                     user = add_user(web.store, email, password, "admin")
@@ -102,7 +103,7 @@ def build_setup_router(web: Web) -> APIRouter:
             web.throttle.succeeded(reservation)
             session_id = web.access.log_in(get_user(web.store, user.email) or user)
         except StoreError:
-            return setup_page(request, "The database is not reachable; try again shortly.", 503, email)
+            return setup_page(request, _("The database is not reachable; try again shortly."), 503, email)
         response = RedirectResponse("/setup/site", status_code=303)
         set_session_cookie(web, request, response, session_id)
         return response
@@ -154,7 +155,7 @@ def build_setup_router(web: Web) -> APIRouter:
         try:
             body = verification(web, site.domain, since)
         except StoreError:
-            raise Denied(503, "the database could not answer") from None
+            raise Denied(503, _("the database could not answer")) from None
         return Response(orjson.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"})
 
     return router
