@@ -123,6 +123,6 @@ def test_replicated_shards_answer_with_one_replica_of_each_shard_down(
     finally:
         harness.stop()
         survivor.close()
-    assert before[0] == [(30, 70, 30, 33.3)]
+    assert before[0] == [(30, 70, 30, 33)]  # bounce rate in whole percent, as Plausible rounds it
     assert after == before
     print(f"\nreplicated: events per replica {counts}; with s1r1 and s2r2 down: {after[0]} (before: {before[0]})")
