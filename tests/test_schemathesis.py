@@ -7,6 +7,7 @@ import pytest
 import schemathesis
 from harness import FIREFOX, Harness
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from storage.embedded import EmbeddedStore
@@ -36,6 +37,7 @@ def test_no_server_errors(teller_app: Harness, mode: GenerationMode) -> None:
     headers = {"Authorization": f"Bearer {teller_app.api_key}", "User-Agent": FIREFOX}
     client = teller_app.client()
     statuses: list[int] = []
+    nothing_to_break: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.path for op in operations} >= {"/api/event", "/api/events", "/api/v2/query"}
     for operation in operations:
@@ -51,6 +53,13 @@ def test_no_server_errors(teller_app: Harness, mode: GenerationMode) -> None:
             statuses.append(response.status_code)
             assert response.status_code < 500, (case.path, case.body, response.text)
 
-        call()
-    assert len(statuses) >= len(operations) * EXAMPLES * 0.9, len(statuses)
+        try:
+            call()
+        except Unsatisfiable:
+            # An operation whose only inputs are path strings has no invalid form to generate.
+            assert mode == GenerationMode.NEGATIVE, operation.path
+            nothing_to_break.append(operation.path)
+    assert {"/api/event", "/api/events", "/api/v2/query"}.isdisjoint(nothing_to_break)
+    generated = len(operations) - len(nothing_to_break)
+    assert len(statuses) >= generated * EXAMPLES * 0.9, len(statuses)
     assert 400 in statuses
