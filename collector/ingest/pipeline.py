@@ -11,7 +11,6 @@ from collector.ingest.bots import is_bot
 from collector.ingest.event import Event
 from collector.ingest.geo import country_of
 from collector.ingest.page_url import parse_page_url
-from collector.ingest.path_scrub import scrub_path
 from collector.ingest.referrer import classify_referrer
 from collector.ingest.request import EventRequest
 from collector.ingest.search_terms import (
@@ -25,6 +24,7 @@ from collector.ingest.search_terms import (
 from collector.ingest.state import SharedState
 from collector.ingest.useragent import parse_user_agent
 from collector.ingest.visitor import visitor_id
+from storage.path_scrub import scrub_path
 from storage.search_params import search_names
 from storage.sessions import IDLE_SECONDS as VISIT_IDLE_SECONDS
 

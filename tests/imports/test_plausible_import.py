@@ -16,6 +16,10 @@ OLD = ["2011-12-25", "2011-12-30"]  # the days of imported_visitors
 NEW = ["2021-12-30", "2022-01-06"]  # the days of the breakdown files
 VISITORS = "imported_visitors_20111225_20111230.csv"
 SOURCES = "imported_sources_20211230_20220106.csv"
+PAGES = "imported_pages_20211230_20220101.csv"
+ENTRY_PAGES = "imported_entry_pages_20211230_20211231.csv"
+# Every path in Plausible's test files is a run of 19 or 20 digits: stored as /[number], as ingest stores it.
+NUMBER_PAGE = "/[number]"
 
 
 def _imported(harness: Harness) -> plausible_import.ImportResult:
@@ -73,23 +77,25 @@ def test_daily_series_and_breakdowns_are_the_exports_rows(harness: Harness) -> N
         ("visit:device", "imported_devices_20211230_20220102.csv", "device", "Mobile"),
         ("visit:country", "imported_locations_20211230_20211231.csv", "country", "AU"),
         ("visit:os", "imported_operating_systems_20211230_20220101.csv", "operating_system", "iOS"),
-        ("visit:entry_page", "imported_entry_pages_20211230_20211231.csv", "entry_page", "/9874837495456455794"),
     ]
     for dimension, name, column, value in checks:
         rows = _query(harness, {"metrics": ["visitors"], "date_range": NEW, "dimensions": [dimension]})["results"]
         shown = {row["dimensions"][0]: row["metrics"][0] for row in rows}
         assert shown[value] == column_sum(name, "visitors", {column: value}), dimension
+    entry_pages = _query(harness, {"metrics": ["visitors"], "date_range": NEW, "dimensions": ["visit:entry_page"]})
+    assert entry_pages["results"] == [{"dimensions": [NUMBER_PAGE], "metrics": [column_sum(ENTRY_PAGES, "visitors")]}]
     pages = _query(harness, {"metrics": ["pageviews"], "date_range": NEW, "dimensions": ["event:page"]})["results"]
-    assert pages[0] == {"dimensions": ["/9874837495456455794"], "metrics": [33]}
+    assert pages == [{"dimensions": [NUMBER_PAGE], "metrics": [column_sum(PAGES, "pageviews")]}]
     entry = _query(
         harness,
         {
             "metrics": ["visits", "bounce_rate"],
             "date_range": NEW,
-            "filters": [["is", "visit:entry_page", ["/13595620304963848161"]]],
+            "filters": [["is", "visit:entry_page", [NUMBER_PAGE]]],
         },
     )["results"][0]["metrics"]
-    assert entry == [26, round(100 * 25 / 26)]
+    entrances = column_sum(ENTRY_PAGES, "entrances")
+    assert entry == [entrances, round(100 * column_sum(ENTRY_PAGES, "bounces") / entrances)]
     filtered = _query(
         harness, {"metrics": ["visitors"], "date_range": NEW, "filters": [["is", "visit:source", ["Bing"]]]}
     )
@@ -125,6 +131,55 @@ def test_no_imports_and_out_of_range_say_so(harness: Harness) -> None:
     import_plausible_zip(harness.store, SITE, io.BytesIO(export_zip()))
     meta = _query(harness, {"metrics": ["visitors"], "date_range": ["2024-01-01", "2024-01-31"]})["meta"]
     assert (meta["imports_included"], meta["imports_skip_reason"]) == (False, "out_of_range")
+
+
+def test_page_paths_are_scrubbed_as_ingest_scrubs_them(harness: Harness) -> None:
+    harness.add_site(SITE)
+    files = {
+        "imported_pages_20240101_20240101.csv": '"date","visitors","pageviews","hostname","page"\n'
+        '"2024-01-01",2,3,"lucky.numbers.com","/users/ola.nordmann@example.com"\n'
+        '"2024-01-01",1,1,"lucky.numbers.com","/users/kari%40example.no/edit"\n'
+        '"2024-01-01",1,4,"lucky.numbers.com","/blog/2024/01/post-123456"\n',
+        "imported_entry_pages_20240101_20240101.csv": '"date","visitors","entrances","visit_duration","bounces",'
+        '"entry_page"\n"2024-01-01",2,2,10,1,"/kunde/01019912345"\n',
+        "imported_exit_pages_20240101_20240101.csv": '"date","visitors","exits","exit_page"\n'
+        '"2024-01-01",2,2,"/call/4798765432"\n',
+        "imported_custom_events_20240101_20240101.csv": '"date","name","link_url","path","visitors","events"\n'
+        '"2024-01-01","Signup","","/users/ola.nordmann@example.com",1,1\n',
+    }
+    import_plausible_zip(harness.store, SITE, _zip(files))
+    stored = {
+        "imported_pages": harness.store.query("SELECT page FROM imported_pages ORDER BY page"),
+        "imported_entry_pages": harness.store.query("SELECT entry_page FROM imported_entry_pages"),
+        "imported_exit_pages": harness.store.query("SELECT exit_page FROM imported_exit_pages"),
+        "imported_custom_events": harness.store.query("SELECT path FROM imported_custom_events"),
+    }
+    assert stored == {
+        "imported_pages": [("/blog/2024/01/post-123456",), ("/users/[email]",), ("/users/[email]/edit",)],
+        "imported_entry_pages": [("/kunde/[number]",)],
+        "imported_exit_pages": [("/call/[number]",)],
+        "imported_custom_events": [("/users/[email]",)],
+    }
+    for table in plausible_import.TABLES:
+        columns = harness.store.query(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = %(t)s "
+            "AND type LIKE '%String%'",
+            {"t": table},
+        )
+        for secret in ("ola.nordmann", "kari", "01019912345", "4798765432"):
+            for (column,) in columns:
+                hits = harness.store.query(
+                    f"SELECT count() FROM {table} WHERE position({column}, %(s)s) > 0", {"s": secret}
+                )
+                assert hits == [(0,)], (table, column, secret)
+    pages = _query(
+        harness, {"metrics": ["pageviews"], "date_range": ["2024-01-01", "2024-01-01"], "dimensions": ["event:page"]}
+    )
+    assert {row["dimensions"][0]: row["metrics"][0] for row in pages["results"]} == {
+        "/blog/2024/01/post-123456": 4,
+        "/users/[email]": 3,
+        "/users/[email]/edit": 1,
+    }
 
 
 def test_importing_twice_does_not_double_and_delete_removes(harness: Harness) -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from collector.ingest.path_scrub import scrub_path
+from storage.path_scrub import scrub_path
 
 
 @pytest.mark.parametrize(
