@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 
 from storage.dates import month_start, utc_day
+from storage.imported import TABLES as IMPORTED_TABLES
 from storage.partitions import drop_partitions_before
 from storage.store import Store
 from storage.topology import on_each_host
@@ -37,7 +38,13 @@ RULES: tuple[Rule, ...] = (
     Rule("visit_watermarks", "cutoff", "", "state"),
     Rule("report_claims", "claimed_at", "%Y%m", "claims"),
     Rule("ingest_drops", "ts", "%Y%m%d", "state"),
+    # Imported daily aggregates are kept as long as Teller's own daily rollups. They are partitioned by
+    # import, not by time, so old days go by a delete; an import whose last day has gone is unlisted.
+    *(Rule(name, "date", "", "rollups") for name in IMPORTED_TABLES),
+    Rule("imports", "last_day", "", "rollups"),
 )
+# Columns of type Date (the others are DateTime): compared with the cutoff's day.
+_DATE_COLUMNS = frozenset({"day", "date", "last_day"})
 
 
 @dataclass(frozen=True)
@@ -91,8 +98,8 @@ def _apply_rules(store: Store, suffix: str, policy: Policy, today: dt.date) -> d
         cutoff = cutoff_for(rule.kind, policy, today)
         params = {"cutoff": int(dt.datetime.combine(cutoff, dt.time(), dt.UTC).timestamp())}
         older = f"{rule.time_column} < toDateTime(%(cutoff)s)"
-        if rule.time_column == "day":
-            older = "day < toDate(toDateTime(%(cutoff)s))"
+        if rule.time_column in _DATE_COLUMNS:
+            older = f"{rule.time_column} < toDate(toDateTime(%(cutoff)s))"
         count = store.query(f"SELECT count() FROM {table} WHERE {older}", params)[0][0]
         if not count:
             continue

@@ -4,6 +4,8 @@ import datetime as dt
 import time
 
 from collector.ingest.event import EVENT_COLUMNS, Event
+from storage.imported import TABLES as IMPORTED_TABLES
+from storage.imported import ImportRecord, imported_days, insert_rows, list_imports, record_import
 from storage.retention import Policy, apply_retention, cutoff_for
 from storage.salts import ensure_salts
 from storage.store import Store
@@ -75,3 +77,27 @@ def test_salts_older_than_yesterday_are_gone(store: Store) -> None:
     delete_old_salts(store, NOW.timestamp())
     days = sorted(row[0] for row in store.query("SELECT toString(day) FROM salts"))
     assert days == ["2026-11-20", "2026-11-21"]
+
+
+def test_imported_days_expire_with_the_daily_rollups(store: Store) -> None:
+    policy = Policy(events_days=30, rollup_months=25, search_months=13)
+    kept_from = cutoff_for("rollups", policy, NOW.date())  # 2024-10-01
+    old, boundary, recent = dt.date(2019, 5, 1), kept_from - dt.timedelta(days=1), dt.date(2026, 1, 5)
+    whole_old, spanning = 101, 202  # one import only of old days, one across the cutoff
+    for import_id, days in ((whole_old, [old, old]), (spanning, [old, boundary, kept_from, recent])):
+        for table in IMPORTED_TABLES.values():
+            rows = [(day, *[""] * len(table.texts), *[1] * len(table.counts)) for day in days]
+            insert_rows(store, table, "keep.test", import_id, rows)
+        record_import(
+            store, ImportRecord(import_id, "plausible", "x.zip", min(days), max(days), len(days), 1), "keep.test"
+        )
+    removed = apply_retention(store, policy, NOW.timestamp())
+    _wait_for_mutations(store)
+    for name in IMPORTED_TABLES:
+        assert removed[name] == 4, name
+        kept = store.query(f"SELECT import_id, toString(date) FROM {name} ORDER BY date")
+        assert kept == [(spanning, kept_from.isoformat()), (spanning, recent.isoformat())], name
+    assert removed["imports"] == 1
+    assert [record.import_id for record in list_imports(store, "keep.test")] == [spanning]
+    assert imported_days(store, "keep.test") == (old, recent)  # the listing keeps the import's own range
+    assert apply_retention(store, policy, NOW.timestamp()) == {}
