@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from dashboard.goal_sql import CONVERTING_OPERATORS
 from dashboard.periods import Period, buckets
 from dashboard.query import MAX_LIMIT, parse_query
 from dashboard.registry import DIMENSIONS, NOT_SET, PROPS_PREFIX
@@ -325,7 +326,9 @@ def properties_panel(key: str) -> Panel:
 
 def property_metrics(view: View) -> tuple[str, ...]:
     """Visitors, events and, with a goal filter, the conversion rate (else each value's share of visitors)."""
-    converting = "event:goal" in view.filter_dimensions
+    converting = any(key == "goal" for key, _ in view.filters) or any(
+        key == "goal" and op in CONVERTING_OPERATORS for op, key, _ in view.conditions
+    )
     return ("visitors", "events", "conversion_rate" if converting else "percentage")
 
 

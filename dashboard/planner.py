@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.goal_sql import GOAL_DIMENSION, goal_dimension_sql, goal_filter_sql
+from dashboard.goal_sql import GOAL_DIMENSION, converts, goal_dimension_sql, goal_filter_sql
 from dashboard.registry import (
     EVENT,
     GOALS_SQL,
@@ -191,8 +191,14 @@ def goal_leaf(goals: tuple[Any, ...], params: dict[str, Any]) -> Callable[[Any],
 
 
 def names_goals(dimensions: Iterable[str], filters: Iterable[Any]) -> bool:
-    """True when a query breaks down or filters by event:goal (its event rows then follow goal rules)."""
+    """True when a query breaks down or filters by event:goal (the site's goals are then loaded)."""
     return GOAL_DIMENSION in dimensions or GOAL_DIMENSION in filter_dimensions(filters)
+
+
+def counts_conversions(dimensions: Iterable[str], filters: Iterable[Any]) -> bool:
+    """True when a query breaks down by event:goal or filters by goals completed (is, contains): its event
+    rows then follow goal rules. A filter on goals not completed (is_not) keeps ordinary rows."""
+    return GOAL_DIMENSION in dimensions or any(converts(leaf) for leaf in _leaves(filters))
 
 
 def metric_on_events(name: str, goal_rows: bool) -> str | None:

@@ -26,7 +26,7 @@ from dashboard.filters import (
     FilterTree,
     regex_problem,
 )
-from dashboard.goal_sql import GOAL_DIMENSION, GOAL_OPERATORS
+from dashboard.goal_sql import GOAL_DIMENSION, GOAL_OPERATORS, converts
 from dashboard.registry import PUBLIC_METRICS, SEARCH_DIMENSION, SEARCH_METRICS, TIME_DIMENSIONS, dimension
 from storage.dates import month_start
 
@@ -329,7 +329,7 @@ def _filter_tree(item: Any, path: str, depth: int) -> FilterTree:
             raise _invalid_filter(path, item, 'the only modifier is {"case_sensitive": true or false}')
         case_sensitive = modifiers.get("case_sensitive", True)
     if name == GOAL_DIMENSION and operator not in GOAL_OPERATORS:
-        raise _invalid_filter(path, item, f"event:goal takes {' or '.join(GOAL_OPERATORS)}")
+        raise _invalid_filter(path, item, f"event:goal takes {', '.join(GOAL_OPERATORS)}")
     positive = NEGATIVE.get(operator, operator)
     # "" is the unknown country, as the country rows show it.
     if name == "visit:country" and positive == IS and any(v and v.upper() not in COUNTRY_CODES for v in values):
@@ -434,7 +434,7 @@ def _check_conversions(metrics: list[str], dimensions: list[str], filters: tuple
     asked = [m for m in metrics if m in CONVERSION_METRICS]
     if not asked:
         return
-    top = {f.dimension for f in filters if isinstance(f, Filter)}
+    top = {f.dimension for f in filters if isinstance(f, Filter) and (f.dimension != GOAL_DIMENSION or converts(f))}
     if GOAL_DIMENSION in dimensions or top & set(CONVERSION_DIMENSIONS):
         return
     index = metrics.index(asked[0])

@@ -10,7 +10,14 @@ from typing import Any
 
 from dashboard.filters import filters_sql
 from dashboard.goal_sql import counted_rows_sql
-from dashboard.planner import Part, column_on_events, column_on_sessions, goal_leaf, metric_on_events, names_goals
+from dashboard.planner import (
+    Part,
+    column_on_events,
+    column_on_sessions,
+    counts_conversions,
+    goal_leaf,
+    metric_on_events,
+)
 from dashboard.query import StatsQuery
 from dashboard.registry import EVENT, METRICS, TIME_DIMENSIONS, VISIT, dimension
 from dashboard.sql_parts import order_sql
@@ -70,7 +77,7 @@ def build_sessions_sql(query: StatsQuery, part: Part, ordered: bool = True) -> t
     source = _source(query, params)
     column_of = lambda name: column_on_sessions(name, params, query.goals)  # noqa: E731
     condition = filters_sql(query.filters, column_of, params, goal_leaf(query.goals, params))
-    goal_rows = names_goals(part.dimensions, query.filters)
+    goal_rows = counts_conversions(part.dimensions, query.filters)
     dims = [f"d{i}" for i in range(len(part.dimensions))]
     grouped = " GROUP BY " + ", ".join(dims) if dims else ""
     if all(METRICS[m].kind == VISIT for m in part.metrics):

@@ -4,7 +4,7 @@ import dataclasses
 from typing import Any
 
 from dashboard.filters import filters_sql
-from dashboard.goal_sql import GOAL_DIMENSION, counted_rows_sql
+from dashboard.goal_sql import GOAL_DIMENSION, converts, counted_rows_sql
 from dashboard.imported import ImportsDecision, components_of, decide, finish, imported_rows
 from dashboard.planner import (
     EVENT_ROLLUP,
@@ -13,6 +13,7 @@ from dashboard.planner import (
     VISITS,
     Part,
     column_on_events,
+    counts_conversions,
     goal_leaf,
     metric_on_events,
     names_goals,
@@ -69,7 +70,7 @@ def build_sql(query: StatsQuery, part: Part, only_values: tuple[str, ...] = ()) 
         else:
             expression = column_on_events(name, params, query.goals)
         selects.append(f"{expression} AS d{index}")
-    goal_rows = names_goals(part.dimensions, query.filters)
+    goal_rows = counts_conversions(part.dimensions, query.filters)
     for index, metric in enumerate(part.metrics):
         on_events = metric_on_events(metric, goal_rows)
         selects.append(f"{METRICS[metric].on_event_rollup if rollup else on_events} AS m{index}")
@@ -264,10 +265,11 @@ def _share(part: int, whole: int) -> float:
 
 
 def _unconverted_filters(query: StatsQuery) -> tuple[Any, ...]:
-    """The query's filters without those defining a conversion: top-level event:goal filters, or, in a
+    """The query's filters without those defining a conversion: top-level event:goal is/contains filters, or, in a
     query without goals, top-level event:name and event:page filters (Teller's conversions before goals)."""
-    goal_query = names_goals(query.dimensions, query.filters)
-    conversion = (GOAL_DIMENSION,) if goal_query else ("event:name", "event:page")
+    if counts_conversions(query.dimensions, query.filters):
+        return tuple(f for f in query.filters if not converts(f))
+    conversion = ("event:name", "event:page")
     return tuple(f for f in query.filters if getattr(f, "children", None) is not None or f.dimension not in conversion)
 
 

@@ -155,9 +155,50 @@ def test_goal_validation_errors(harness: Harness) -> None:
     body = {"site_id": SITE, "metrics": ["conversion_rate"], "date_range": DAY}
     response = harness.query(body)
     assert response.status_code == 400 and "goal" in response.json()["error"]
-    body = {**body, "filters": [["is_not", "event:goal", ["x"]]]}
-    response = harness.query(body)
-    assert response.status_code == 400 and "event:goal takes is or contains" in response.json()["error"]
+    # Visitors who did not convert convert nothing: no conversion rate under an is_not goal filter alone.
+    response = harness.query({**body, "filters": [["is_not", "event:goal", ["x"]]]})
+    assert response.status_code == 400 and "goal" in response.json()["error"]
+    response = harness.query({**body, "metrics": ["visitors"], "filters": [["matches", "event:goal", ["x"]]]})
+    assert response.status_code == 400
+    assert "event:goal takes is, is_not, contains, contains_not" in response.json()["error"]
+
+
+def test_goal_is_not_keeps_the_visitors_who_never_converted(harness: Harness) -> None:
+    """is_not and contains_not on event:goal are Plausible's dashboard "is not" (has_not_done): every event
+    of the visitors who completed none of the named goals in the period."""
+    harness.add_site(SITE)
+    _event(harness, "pageview", "/pricing", IPS[0])
+    _event(harness, "Signup", "/pricing", IPS[0], {"plan": "pro"})
+    _event(harness, "pageview", "/", IPS[1])
+    _event(harness, "pageview", "/pricing", IPS[1])
+    for name in ("pageview", "Download"):
+        harness.post_event({"n": name, "u": f"https://{SITE}/docs", "d": SITE}, ip=IPS[2], user_agent=SAFARI_IPHONE)
+    _event(harness, "pageview", "/docs", IPS[3])
+    harness.flush()
+    _goal(harness, "event", event_name="Signup")
+    _goal(harness, "event", event_name="Download")
+    _goal(harness, "pageview", pattern="/pricing")
+    never_signed_up = [["is_not", "event:goal", ["Signup"]]]
+    assert _query(harness, ["visitors", "pageviews", "events"], [], never_signed_up) == [(3, 4, 5)]
+    assert _query(harness, ["visits", "bounce_rate"], [], never_signed_up) == [(3, 33)]
+    assert sorted(_query(harness, ["visitors"], ["visit:device"], never_signed_up)) == [("Desktop", 2), ("Mobile", 1)]
+    assert sorted(_query(harness, ["visitors"], ["event:page"], never_signed_up)) == [
+        ("/", 1),
+        ("/docs", 2),
+        ("/pricing", 1),
+    ]
+    # Several values: none of them; contains_not by part of the name, also without case.
+    neither = [["is_not", "event:goal", ["Signup", "Download"]]]
+    assert _query(harness, ["visitors"], [], neither) == [(2,)]
+    no_sign = [["contains_not", "event:goal", ["SIGN"], {"case_sensitive": False}]]
+    assert _query(harness, ["visitors"], [], no_sign) == [(3,)]
+    assert _query(harness, ["visitors"], [], [["contains_not", "event:goal", ["SIGN"]]]) == [(4,)]
+    assert _query(harness, ["visitors"], [], [["is_not", "event:goal", ["No such goal"]]]) == [(4,)]
+    # With a converting filter: who visited /pricing among those who never signed up, and its rate.
+    pricing = [*never_signed_up, ["is", "event:goal", ["Visit /pricing"]]]
+    assert _query(harness, ["visitors", "conversion_rate"], [], pricing) == [(1, 33.33)]
+    rows = _query(harness, ["visitors", "conversion_rate"], ["event:goal"], never_signed_up)
+    assert sorted(rows) == [("Download", 1, 33.33), ("Visit /pricing", 1, 33.33)]
 
 
 def test_goal_and_funnel_endpoints(harness: Harness) -> None:
