@@ -7,6 +7,9 @@ day's mean traffic is copied to the last hour (live traffic: visits still open),
 as the visit job would; later runs reuse the data. Each query function is timed on its own (the same functions the
 pages and the stats API use), then whole dashboard pages through the app (rendering included). Run it
 in its own process: chdb allows one data path per process.
+
+The bench site gets goals (BENCH_GOALS) and a funnel (BENCH_FUNNEL) over the demo data's pages and custom
+events when it has none of that name, so the goal conversions, funnel and property queries are timed too.
 """
 
 import argparse
@@ -18,10 +21,22 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dashboard.panels import PANELS, View, realtime_visitors, run_kpis, run_panel, run_timeseries
+from dashboard.funnels import run_funnel
+from dashboard.panels import (
+    PANELS,
+    View,
+    property_keys,
+    realtime_visitors,
+    run_kpis,
+    run_panel,
+    run_properties,
+    run_timeseries,
+)
 from dashboard.periods import parse_period, previous_period
+from dashboard.query import parse_query
 from storage import visits
 from storage.embedded import EmbeddedStore
+from storage.goals import add_funnel, add_goal, list_funnels, list_goals, make_funnel, make_goal
 from storage.migrations import migrate
 from storage.sites import add_site, list_sites
 from teller.demo_data import fill
@@ -29,6 +44,19 @@ from teller.settings import Settings
 
 TARGET_PANEL_P95_MS = 150.0
 TARGET_DASHBOARD_MS = 1000.0
+# Goal, funnel and property queries of a 30-day view (issue 13).
+TARGET_GOAL_P95_MS = 300.0
+# Pages and custom events the demo data holds (teller/demo_pools.py page_paths, teller/demo_data.py CUSTOM_EVENTS).
+BENCH_GOALS = (
+    {"kind": "pageview", "display_name": "Visit /", "pattern": "/"},
+    {"kind": "pageview", "display_name": "Visit /pricing", "pattern": "/pricing"},
+    {"kind": "pageview", "display_name": "Visit /blog/**", "pattern": "/blog/**"},
+    {"kind": "event", "display_name": "Signup", "event_name": "Signup"},
+    {"kind": "event", "display_name": "Signup pro", "event_name": "Signup", "prop_key": "plan", "prop_value": "pro"},
+    {"kind": "scroll", "display_name": "Scroll 50% on /blog/**", "pattern": "/blog/**", "depth": 50},
+)
+BENCH_FUNNEL = ("Pricing to signup", ("Visit /", "Visit /pricing", "Visit /blog/**", "Signup"))
+BENCH_PROPERTY = "plan"
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -74,6 +102,37 @@ def prepare(store: EmbeddedStore, site: str, events: int, days: int, chunk: int)
     print(f"closed {stored:,} visits in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
+def define_goals(store: EmbeddedStore, site: str) -> None:
+    """The bench goals and funnel on the site, added when it has none of their names."""
+    names = {goal.display_name for goal in list_goals(store, site)}
+    for fields in BENCH_GOALS:
+        if fields["display_name"] not in names:
+            add_goal(store, make_goal(site, **fields))
+    name, steps = BENCH_FUNNEL
+    if name not in {funnel.name for funnel in list_funnels(store, site)}:
+        add_funnel(store, make_funnel(store, site, name, list(steps)))
+
+
+def goal_timings(store: EmbeddedStore, view: View, repeat: int) -> dict[str, dict[str, float]]:
+    """The goal conversions panel, the bench funnel and the property breakdowns of one view, timed on their own."""
+    goals_panel = next(panel for panel in PANELS if panel.dimension == "event:goal")
+    funnel = next(f for f in list_funnels(store, view.site) if f.name == BENCH_FUNNEL[0])
+    body = {"site_id": view.site, "metrics": ["visitors"], "date_range": view.period.date_range}
+    query = parse_query(body, {view.site: view.timezone}, lambda _: view.period.last)
+    # The goals are read on every call, as the funnel page does.
+    run = lambda: run_funnel(store, query, funnel, list_goals(store, view.site))  # noqa: E731
+    converted = View(view.site, view.timezone, view.period, (("goal", "Signup"),))
+    return {
+        "goal conversions": timed(lambda: run_panel(store, goals_panel, view), repeat),
+        f"funnel ({len(funnel.steps)} steps)": timed(run, repeat),
+        "property keys": timed(lambda: property_keys(store, view), repeat),
+        f"property {BENCH_PROPERTY}": timed(lambda: run_properties(store, view, BENCH_PROPERTY), repeat),
+        f"property {BENCH_PROPERTY}, goal filter": timed(
+            lambda: run_properties(store, converted, BENCH_PROPERTY), repeat
+        ),
+    }
+
+
 def live_traffic(store: EmbeddedStore, site: str) -> None:
     """An hour of yesterday with the day's mean event count copied to the last hour: visits are open as on a
     site with live traffic."""
@@ -113,6 +172,8 @@ def panel_timings(store: EmbeddedStore, view: View, repeat: int) -> dict[str, di
     for metric in ("visitors", "visits"):
         timings[f"chart: {metric}"] = timed(lambda m=metric: run_timeseries(store, view, m), repeat)
     for panel in PANELS:
+        if panel.dimension == "event:goal":
+            continue  # timed with the other goal queries
         timings[panel.name] = timed(lambda p=panel: run_panel(store, p, view), repeat)
     timings["realtime"] = timed(lambda: realtime_visitors(store, view.site), repeat)
     return timings
@@ -166,6 +227,7 @@ def main() -> None:
 
     store = EmbeddedStore(args.data_dir)
     prepare(store, args.site, args.events, args.days, args.chunk)
+    define_goals(store, args.site)
     events = store.query("SELECT count() FROM events WHERE site = %(s)s", {"s": args.site})[0][0]
     today = dt.datetime.now(dt.UTC).date()
     view = View(args.site, "UTC", parse_period(args.panels_period, None, None, today))
@@ -178,12 +240,15 @@ def main() -> None:
         "events_in_panel_period": panel_events,
         "panels_period": args.panels_period,
         "panels": panel_timings(store, view, args.repeat),
+        "goals": goal_timings(store, view, args.repeat),
         "pages": page_timings(store, args.data_dir, args.site, args.pages.split(","), max(5, args.repeat // 3)),
     }
     print(json.dumps(report, indent=2))
     slow = {name: t["p95"] for name, t in report["panels"].items() if t["p95"] > TARGET_PANEL_P95_MS}
+    goals = {name: t["p95"] for name, t in report["goals"].items() if t["p95"] > TARGET_GOAL_P95_MS}
     pages = {name: t["p95"] for name, t in report["pages"].items() if t["p95"] > TARGET_DASHBOARD_MS}
     print(f"panels over {TARGET_PANEL_P95_MS:.0f} ms p95: {slow or 'none'}", file=sys.stderr)
+    print(f"goal queries over {TARGET_GOAL_P95_MS:.0f} ms p95: {goals or 'none'}", file=sys.stderr)
     print(f"pages over {TARGET_DASHBOARD_MS:.0f} ms p95: {pages or 'none'}", file=sys.stderr)
     store.close()
 
