@@ -26,9 +26,11 @@ FILTER_KEYS: dict[str, str] = {
 FILTER_LABELS: dict[str, str] = {key: DIMENSIONS[name].label for key, name in FILTER_KEYS.items()}
 # A filter of the dashboard: (operator, URL key, values), the operators the filter dialog offers.
 Condition = tuple[str, str, tuple[str, ...]]
-# A custom property filter is the URL parameter prop=<key>=<value> (one at a time).
+# A clicked custom property value: the URL parameter prop=<key>=<value> (one); any number of property
+# filters are conditions on the key props:<key> (f=is,props:<key>,<value> in the URL).
 PROP_FILTER = "prop"
 FILTER_LABELS[PROP_FILTER] = N_("Property")
+PROP_CONDITION_PREFIX = "props:"
 KPI_METRICS = ("visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration")
 KPI_LABELS = {
     "visitors": N_("Unique visitors"),
@@ -71,14 +73,21 @@ class View:
     def api_filters(self) -> list[list[Any]]:
         """The filters in Stats API form."""
         clicked = [["is", _filter_dimension(key, value), [_filter_value(key, value)]] for key, value in self.filters]
-        return clicked + [[op, FILTER_KEYS[key], list(values)] for op, key, values in self.conditions]
+        return clicked + [[op, condition_dimension(key), list(values)] for op, key, values in self.conditions]
 
     @property
     def filter_dimensions(self) -> set[str]:
         """Dimensions the view is filtered by."""
         return {_filter_dimension(key, value) for key, value in self.filters} | {
-            FILTER_KEYS[key] for _, key, _ in self.conditions
+            condition_dimension(key) for _, key, _ in self.conditions
         }
+
+
+def condition_dimension(key: str) -> str:
+    """The API dimension of a condition's key: a filter key, or props:<key> for a custom property."""
+    if key.startswith(PROP_CONDITION_PREFIX):
+        return PROPS_PREFIX + key.removeprefix(PROP_CONDITION_PREFIX)
+    return FILTER_KEYS[key]
 
 
 def _filter_dimension(key: str, value: str) -> str:
@@ -343,7 +352,7 @@ def run_properties(store: Store, view: View, key: str, limit: int = 9) -> PanelR
         "dimensions": [panel.dimension],
         "pagination": {"limit": limit, "offset": 0},
     }
-    if view.filters:
+    if view.filters or view.conditions:
         body["filters"] = view.api_filters()
     rows = run_body(store, view, body)
     return PanelResult(panel, metrics, [(row["dimensions"][0], row["metrics"]) for row in rows])

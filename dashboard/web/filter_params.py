@@ -4,7 +4,8 @@ A comma or backslash inside a value is escaped with a backslash, so any value su
 Clicked rows keep the shorter `key=value` form (an "is" filter with one value).
 """
 
-from dashboard.panels import FILTER_KEYS, FILTER_LABELS, Condition
+from dashboard.panels import FILTER_KEYS, FILTER_LABELS, PROP_CONDITION_PREFIX, Condition
+from dashboard.registry import MAX_PROP_KEY
 from dashboard.translatable import N_
 from dashboard.web.i18n import _
 
@@ -57,11 +58,25 @@ def decode_condition(text: str) -> Condition | None:
     if len(parts) < 3:
         return None
     operator, key, values = parts[0], parts[1], tuple(dict.fromkeys(parts[2:]))
-    if operator not in OPERATORS or key not in FILTER_KEYS or len(values) > MAX_VALUES:
+    if operator not in OPERATORS or not known_key(key) or len(values) > MAX_VALUES:
         return None
     if any(len(value) > MAX_VALUE_LENGTH for value in values):
         return None
     return operator, key, values
+
+
+def known_key(key: str) -> bool:
+    """True for a filter key of the dialog or props:<key> (a custom property key the API accepts)."""
+    if key.startswith(PROP_CONDITION_PREFIX):
+        return 0 < len(key) - len(PROP_CONDITION_PREFIX) <= MAX_PROP_KEY
+    return key in FILTER_KEYS
+
+
+def key_label(key: str) -> str:
+    """How a chip names a filter key, in the reader's language ("Property plan" for props:plan)."""
+    if key.startswith(PROP_CONDITION_PREFIX):
+        return _("Property %(key)s", key=key.removeprefix(PROP_CONDITION_PREFIX))
+    return _(FILTER_LABELS[key])
 
 
 def condition_from_api(item: object) -> Condition | None:
@@ -87,7 +102,7 @@ def describe(condition: Condition) -> str:
         joined = either % {"first": ", ".join(shown[:-1]), "last": shown[-1]}
     return _(
         "%(dimension)s %(operator)s %(values)s",
-        dimension=_(FILTER_LABELS[key]),
+        dimension=key_label(key),
         operator=_(OPERATORS[operator]),
         values=joined,
     )

@@ -115,7 +115,7 @@ def build_goal_router(web: Web) -> APIRouter:
             steps = []
             if funnel is not None:
                 body = {"site_id": site.domain, "metrics": ["visitors"], "date_range": view.period.date_range}
-                if view.filters:
+                if view.filters or view.conditions:
                     body["filters"] = view.api_filters()
                 query = parse_query(body, {site.domain: site.timezone}, lambda _: web.today(site))
                 steps = run_funnel(web.store, query, funnel, list_goals(web.store, site.domain))

@@ -208,18 +208,26 @@ def _table_rows(result: PanelResult, state: ViewState, min_count: int) -> dict[s
     """A panel's rows as the template shows them: label, metrics, bar length and the link that filters."""
     top = max((float(row[1][0] or 0) for row in result.rows), default=0.0)
     key = result.panel.filter_key
-    prefix = result.panel.dimension.split(":", 2)[2] + "=" if key == PROP_FILTER else ""
     rows = [
         {
             "value": value,
             "label": display_value(result.panel.dimension, value, result.panel.empty_label, min_count),
             "metrics": metrics,
             "share": round(100 * float(metrics[0] or 0) / top, 1) if top else 0,
-            "url": state.filter_url(key, f"{prefix}{value}") if value is not None else None,
+            "url": _row_url(state, result, key, value),
         }
         for value, metrics in result.rows
     ]
     return {"result": result, "rows": rows}
+
+
+def _row_url(state: ViewState, result: PanelResult, key: str | None, value: Any) -> str | None:
+    """The link of a panel row: the view filtered by its value (a property value adds to other properties)."""
+    if value is None:
+        return None
+    if key == PROP_FILTER:
+        return state.property_url(result.panel.dimension.split(":", 2)[2], str(value))
+    return state.filter_url(key, value)
 
 
 def realtime_response(web: Web, site: Site) -> Response:

@@ -6,11 +6,19 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from dashboard.panels import FILTER_KEYS, FILTER_LABELS, KPI_METRICS, PROP_FILTER, Condition, View
+from dashboard.panels import (
+    FILTER_KEYS,
+    FILTER_LABELS,
+    KPI_METRICS,
+    PROP_CONDITION_PREFIX,
+    PROP_FILTER,
+    Condition,
+    View,
+)
 from dashboard.periods import CUSTOM, DEFAULT_PERIOD, PERIODS, parse_period
 from dashboard.query import QueryError
 from dashboard.registry import MAX_PROP_KEY
-from dashboard.web.filter_params import MAX_CONDITIONS, decode_condition, describe, encode_condition
+from dashboard.web.filter_params import MAX_CONDITIONS, decode_condition, describe, encode_condition, key_label
 from dashboard.web.i18n import LANGUAGES, _
 from storage.sites import Site
 
@@ -58,7 +66,8 @@ class ViewState:
         cleared: dict[str, str | None] = dict.fromkeys((key for key, _value in self.view.filters), None)
         conditions: list[Condition] = []
         for operator, key, values in filters:
-            if operator == "is" and len(values) == 1 and cleared.get(key) is None:
+            clickable = key in FILTER_KEYS or key == PROP_FILTER
+            if operator == "is" and len(values) == 1 and clickable and cleared.get(key) is None:
                 cleared[key] = values[0]
             else:
                 conditions.append((operator, key, values))
@@ -67,9 +76,18 @@ class ViewState:
     def with_condition(self, condition: Condition) -> str:
         """This view with one more filter from the dialog."""
         operator, key, values = condition
-        if operator == "is" and len(values) == 1:
+        if operator == "is" and len(values) == 1 and key in FILTER_KEYS:
             return self.url(**{key: values[0]})
         return self.url(conditions=(*self.view.conditions, condition))
+
+    def property_url(self, key: str, value: str) -> str:
+        """The view filtered by one custom property value too, replacing an "is" filter on the same key (other
+        keys' filters stay: any number of properties at once)."""
+        name = PROP_CONDITION_PREFIX + key
+        kept = tuple(c for c in self.view.conditions if not (c[0] == "is" and c[1] == name))
+        clicked = self.params.get(PROP_FILTER, "")
+        replaced = {PROP_FILTER: None} if clicked.partition("=")[0] == key else {}
+        return self.url(conditions=(*kept, ("is", name, (value,))), **replaced)
 
     def all_filters(self) -> list[Condition]:
         """Every filter of the view as (operator, key, values), as a segment stores them."""
@@ -102,7 +120,7 @@ class ViewState:
         dialog = [
             {
                 "key": key,
-                "label": FILTER_LABELS[key],
+                "label": key_label(key),
                 "value": ", ".join(values),
                 "text": describe((operator, key, values)),
                 "remove": self.url(conditions=chosen[:index] + chosen[index + 1 :]),

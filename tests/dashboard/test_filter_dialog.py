@@ -22,6 +22,10 @@ def test_filter_parameters_round_trip() -> None:
         assert decode_condition(bad) is None, bad
     assert describe(("is_not", "source", ("Google", "Facebook"))) == "Source is not Google nor Facebook"
     assert describe(("contains", "page", ("pri",))) == "Page contains pri"
+    # A custom property is the key props:<key>; any number of them may be set at once.
+    assert decode_condition("is,props:plan,pro") == ("is", "props:plan", ("pro",))
+    assert decode_condition("is,props:,pro") is None and decode_condition("is,props:" + "k" * 301 + ",x") is None
+    assert describe(("is_not", "props:plan", ("pro",))) == "Property plan is not pro"
 
 
 def _kpis(page: str) -> dict[str, float]:

@@ -1,6 +1,7 @@
 """The dashboard's goal pages on both engines: admins define goals and funnels, the Goal conversions and
 Properties panels agree with the API, a click filters, and the funnel view shows each step."""
 
+import html
 import re
 
 from harness import Harness
@@ -61,3 +62,51 @@ def test_goals_funnels_and_properties_in_the_dashboard(harness: Harness) -> None
     funnel = viewer.get(f"/sites/{SITE}/funnels?period=custom&from={DAY}&to={DAY}").text
     visitors = re.findall(r'data-metric="visitors">(\d+)<', funnel)
     assert visitors == ["3", "2"] and "66.7%" in funnel
+
+
+def _property_links(page: str) -> dict[str, str]:
+    """The Properties panel's rows: value → the link that filters by it."""
+    panel = page[page.index('id="panel-properties"') :]
+    panel = panel[: panel.index("</section>")]
+    rows = re.findall(r'<tr data-value="([^"]+)">.*?<a href="([^"]+)"', panel, re.S)
+    return {value: html.unescape(link) for value, link in rows}
+
+
+def _visitors_kpi(page: str) -> str:
+    return re.search(
+        r'data-metric="visitors"[^>]*>\s*<span class="kpi-label">[^<]*</span>\s*<span class="kpi-value" '
+        r'data-value="([^"]*)"',
+        page,
+    ).group(1)
+
+
+def test_several_property_filters_at_once(harness: Harness) -> None:
+    """event:props:a AND event:props:b in the API, and two clicked property values in the dashboard."""
+    harness.add_site(SITE)
+    for ip, props in [
+        ("8.8.1.1", {"plan": "pro", "size": "big"}),
+        ("8.8.2.2", {"plan": "pro", "size": "small"}),
+        ("8.8.3.3", {"plan": "free", "size": "big"}),
+        ("8.8.4.4", None),
+    ]:
+        body = {"n": "pageview", "u": f"https://{SITE}/pricing", "d": SITE, **({"p": props} if props else {})}
+        assert harness.post_event(body, ip=ip).status_code == 202
+    harness.flush()
+    query = {"site_id": SITE, "metrics": ["visitors"], "date_range": [DAY, DAY]}
+    pro, big = ["is", "event:props:plan", ["pro"]], ["is", "event:props:size", ["big"]]
+    assert harness.results({**query, "filters": [pro, big]}) == [(1,)]
+    assert harness.results({**query, "filters": [pro, ["is_not", "event:props:size", ["big"]]]}) == [(1,)]
+    assert harness.results({**query, "filters": [["contains", "event:props:plan", ["r"]], big]}) == [(2,)]
+    by_size = harness.results({**query, "dimensions": ["event:props:size"], "filters": [pro]})
+    assert sorted(by_size) == [("big", 1), ("small", 1)]
+
+    viewer = user_client(harness, "viewer@pages.test", role="viewer")
+    base = f"/sites/{SITE}?period=custom&from={DAY}&to={DAY}"
+    by_plan = viewer.get(_property_links(viewer.get(f"{base}&prop_key=plan").text)["pro"])
+    assert by_plan.status_code == 200 and _visitors_kpi(by_plan.text) == "2"
+    # The same view showing the size key: a click on "big" adds to the plan filter.
+    sized = viewer.get(str(by_plan.url).replace("prop_key=plan", "prop_key=size")).text
+    assert set(_property_links(sized)) == {"big", "small"}
+    both = viewer.get(_property_links(sized)["big"]).text
+    assert "Property plan is pro" in both and "Property size is big" in both
+    assert _visitors_kpi(both) == "1" == str(harness.results({**query, "filters": [pro, big]})[0][0])
