@@ -1,11 +1,12 @@
-"""Lines per second of `teller import-logs` on a generated combined log, embedded engine.
+"""Lines per second of `teller import-logs` on a generated combined log, embedded engine; then export rows/s.
 
     python -m loadtests.log_import --lines 1000000
 
 The log is a realistic mix: 20,000 visitors (addresses in 3,000 /24 networks, 12 browser user agents,
 a few crawlers), 500 pages, assets (about a third of the lines), redirects, 404s and POSTs, spread over
 the last 7 days in time order. It is written to a temp dir, imported once (the figure), then again
-(every line a re-import: the fingerprint check alone).
+(every line a re-import: the fingerprint check alone). Then the site is exported as `teller export` does
+(the Plausible CSV zip of dashboard/plausible_export.py) and its rows/s printed.
 """
 
 import argparse
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from collector.access_log.importer import LogImporter, import_files
 from collector.ingest.state import SharedState
+from dashboard.plausible_export import export_range, write_export
 from storage.embedded import EmbeddedStore
 from storage.migrations import migrate
 from storage.sites import add_site
@@ -100,6 +102,15 @@ def main() -> None:
                 f"with the visit derivation ({total:.1f} s wall, {cpu:.1f} s CPU of this process: "
                 f"{result.lines / cpu:,.0f} lines per CPU second); skipped {dict(result.skipped.most_common())}"
             )
+        began, cpu = time.perf_counter(), time.process_time()
+        first, last = export_range(store, "example.org", "UTC")
+        with (Path(tmp) / "export.zip").open("wb") as target:
+            rows = write_export(store, "example.org", "UTC", first, last, target)
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+        print(
+            f"export {first}..{last}: {sum(rows.values()):,} rows in {seconds:.1f} s wall ({cpu:.1f} s CPU) = "
+            f"{sum(rows.values()) / seconds:,.0f} rows/s; {rows}"
+        )
         store.close()
 
 

@@ -38,6 +38,7 @@ RULES: tuple[Rule, ...] = (
     Rule("visit_watermarks", "cutoff", "", "state"),
     Rule("report_claims", "claimed_at", "%Y%m", "claims"),
     Rule("ingest_drops", "ts", "%Y%m%d", "state"),
+    Rule("import_progress", "updated_at", "%Y%m%d", "state"),
     # Imported daily aggregates are kept as long as Teller's own daily rollups. They are partitioned by
     # import, not by time, so old days go by a delete; an import whose last day has gone is unlisted.
     *(Rule(name, "date", "", "rollups") for name in IMPORTED_TABLES),

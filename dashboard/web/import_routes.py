@@ -2,12 +2,11 @@
 
 The upload is the zip itself as the request body (not a multipart form), so its size is checked while it
 streams to a temporary file, before anything parses it; the import then runs in a thread and the page
-polls its progress. Progress lives in the serving process (one process per data dir with chdb; with
-several workers a poll can reach another one, which answers 404 and the page says so).
+polls its progress. Progress is kept in the database (storage/import_progress.py), so a poll that
+reaches another serving process than the one running the import sees it too.
 """
 
 import datetime as dt
-import secrets
 import tempfile
 import threading
 from typing import Annotated, Any
@@ -20,39 +19,13 @@ from dashboard.plausible_export import archive_name, export_range, write_export
 from dashboard.web.context import Web
 from dashboard.web.i18n import _
 from dashboard.web.render import html
+from storage.import_progress import ImportProgress
 from storage.imported import delete_import, list_imports
 from storage.plausible_import import ImportRefused, import_plausible_zip
 from storage.store import StoreError
 from storage.users import User
 
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
-MAX_JOBS = 100
-
-
-class ImportJobs:
-    """Running and finished imports of this process, by job id (the oldest finished ones are forgotten)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.jobs: dict[str, dict[str, Any]] = {}
-
-    def start(self, site: str, total: int) -> str:
-        job = secrets.token_urlsafe(12)
-        with self.lock:
-            if len(self.jobs) >= MAX_JOBS:
-                for old in [k for k, v in self.jobs.items() if v["state"] != "running"][: len(self.jobs) // 2]:
-                    del self.jobs[old]
-            self.jobs[job] = {"site": site, "state": "running", "done": 0, "total": total, "error": "", "rows": 0}
-        return job
-
-    def update(self, job: str, **changes: Any) -> None:
-        with self.lock:
-            self.jobs[job].update(changes)
-
-    def get(self, job: str) -> dict[str, Any] | None:
-        with self.lock:
-            found = self.jobs.get(job)
-            return dict(found) if found else None
 
 
 def build_import_router(web: Web) -> APIRouter:
@@ -60,7 +33,7 @@ def build_import_router(web: Web) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     Admin = Annotated[User, Depends(web.admin)]
     FormAdmin = Annotated[User, Depends(web.form_admin)]
-    jobs = ImportJobs()
+    jobs = ImportProgress(web.store)
 
     @router.get("/sites/{domain}/imports")
     def imports_page(request: Request, domain: str, user: Admin) -> Response:
@@ -110,10 +83,9 @@ def build_import_router(web: Web) -> APIRouter:
     @router.get("/sites/{domain}/imports/progress/{job}")
     def progress(domain: str, job: str, user: Admin) -> Response:
         site = web.site(domain)
-        found = jobs.get(job)
-        if found is None or found["site"] != site.domain:
-            return json_error(404, _("no such import in this process"))
-        found.pop("site")
+        found = jobs.get(site.domain, job[:100])
+        if found is None:
+            return json_error(404, _("no such import"))
         return json_response(200, found)
 
     @router.post("/sites/{domain}/imports/delete")

@@ -10,6 +10,7 @@ from privacy import file_hits, ip_forms, table_hits
 from web_login import ORIGIN, csrf_of, post_form, user_client
 
 from storage.imported import list_imports
+from teller.app import create_app
 
 SITE = "imports.test"
 VISITORS = '"date","visitors","pageviews","bounces","visits","visit_duration"\n"2026-11-19",7,21,3,9,450\n'
@@ -108,3 +109,30 @@ def test_an_upload_keeps_no_full_address(harness: Harness, tmp_path) -> None:  #
     assert table_hits(harness.store, needles) == []
     assert file_hits(harness.settings.data_dir, needles) == []
     assert file_hits(tmp_path, needles) == []
+
+
+def test_progress_shows_in_another_serving_process(harness: Harness) -> None:
+    harness.add_site(SITE)
+    admin = user_client(harness, "admin@imports.test")
+    csrf = csrf_of(admin, f"/sites/{SITE}/imports")
+    # A second app over the same database with its own memory, as a second worker process is.
+    second = create_app(harness.settings, store=harness.store, clock=lambda: harness.now)
+    second.state.teller.state.refresh()  # the sites, as its own start would load them
+    other = TestClient(second, client=("195.159.103.82", 50_001), raise_server_exceptions=False)
+    other.cookies.update(admin.cookies)
+    rows = 400_000
+    body = _zip({"imported_visitors_20261119_20261119.csv": VISITORS + '"2026-11-19",1,1,0,1,0\n' * rows})
+    started = _upload(admin, body, csrf)
+    assert started.status_code == 202, started.text
+    seen = []
+    for _ in range(2000):
+        state = other.get(started.json()["progress"])
+        assert state.status_code == 200, (state.status_code, state.text[:200])
+        seen.append(state.json())
+        if seen[-1]["state"] != "running":
+            break
+        time.sleep(0.02)
+    final = seen[-1]
+    assert final == {"state": "done", "done": final["total"], "total": final["total"], "error": "", "rows": rows + 1}
+    assert any(0 < state["done"] < state["total"] for state in seen if state["state"] == "running"), seen[:3]
+    assert other.get(f"/sites/{SITE}/imports/progress/nope").status_code == 404
