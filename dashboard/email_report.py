@@ -8,11 +8,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dashboard.panels import KPI_LABELS, PANELS_BY_NAME, View, run_kpis, run_panel
 from dashboard.periods import Period
+from dashboard.translatable import N_
 from dashboard.web import formatting, i18n
+from dashboard.web.i18n import _
 from dashboard.web.labels import display_value
 from dashboard.web.render import TEMPLATES_DIR
 from storage.dates import month_start
@@ -21,21 +24,24 @@ from storage.store import Store
 REPORT_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration")
 REPORT_PANELS = ("pages", "sources")
 TOP_ROWS = 10
+KIND_WORDS = {"weekly": N_("weekly"), "monthly": N_("monthly")}
 
 
 def report_period(kind: str, today: dt.date) -> tuple[Period, Period]:
-    """The last complete week (Monday to Sunday) or month before today, and the one before it."""
+    """The last complete week (Monday to Sunday) or month before today, and the one before it (labels translated)."""
     if kind == "weekly":
         last = today - dt.timedelta(days=today.isoweekday())
         first = last - dt.timedelta(days=6)
-        before = Period("custom", "Previous week", first - dt.timedelta(days=7), first - dt.timedelta(days=1))
-        return Period("custom", f"Week {first.isocalendar()[1]}, {first.year}", first, last), before
+        before = Period("custom", _("Previous week"), first - dt.timedelta(days=7), first - dt.timedelta(days=1))
+        label = _("Week %(week)s, %(year)s", week=first.isocalendar()[1], year=first.year)
+        return Period("custom", label, first, last), before
     if kind == "monthly":
         first = month_start(today, 1)
         last = today.replace(day=1) - dt.timedelta(days=1)
         previous_first = month_start(first, 1)
-        before = Period("custom", "Previous month", previous_first, first - dt.timedelta(days=1))
-        return Period("custom", first.strftime("%B %Y"), first, last), before
+        before = Period("custom", _("Previous month"), previous_first, first - dt.timedelta(days=1))
+        label = format_date(first, "LLLL y", locale=i18n.babel_locale(i18n.current()))
+        return Period("custom", label, first, last), before
     raise ValueError(f"no report of kind {kind!r}")
 
 
@@ -61,8 +67,9 @@ class Figure:
     def shown_change(self) -> str:
         if self.change is None:
             # No percentage from zero; the earlier value still says what it was compared with.
-            return "no earlier data" if self.before is None else f"vs {self.shown_before}"
-        return f"{'+' if self.change > 0 else ''}{self.change}% vs {self.shown_before}"
+            return _("no earlier data") if self.before is None else _("vs %(before)s", before=self.shown_before)
+        change = f"{'+' if self.change > 0 else ''}{self.change}%"
+        return _("%(change)s vs %(before)s", change=change, before=self.shown_before)
 
 
 @dataclass
@@ -78,7 +85,19 @@ class Report:
 
     @property
     def subject(self) -> str:
-        return f"{self.site}: {self.kind} report, {self.period.label} ({self.period.first} – {self.period.last})"
+        return _(
+            "%(site)s: %(kind)s report, %(label)s (%(first)s – %(last)s)",
+            site=self.site,
+            kind=self.kind_word,
+            label=self.period.label,
+            first=self.period.first,
+            last=self.period.last,
+        )
+
+    @property
+    def kind_word(self) -> str:
+        """The kind ("weekly", "monthly") in the current language."""
+        return _(KIND_WORDS[self.kind])
 
 
 def build_report(store: Store, site: str, timezone: str, kind: str, today: dt.date) -> Report:
@@ -137,7 +156,12 @@ def render_spike(
         "dashboard_url": dashboard_url,
         "unsubscribe_url": unsubscribe_url,
     }
-    subject = f"{site}: {visitors:,} visitors in the last hour (alert above {threshold:,})"
+    subject = _(
+        "%(site)s: %(visitors)s visitors in the last hour (alert above %(threshold)s)",
+        site=site,
+        visitors=formatting.count(visitors),
+        threshold=formatting.count(threshold),
+    )
     return (
         subject,
         env.get_template("spike_email.txt").render(**context),

@@ -43,6 +43,8 @@ RULES: tuple[Rule, ...] = (
     # import, not by time, so old days go by a delete; an import whose last day has gone is unlisted.
     *(Rule(name, "date", "", "rollups") for name in IMPORTED_TABLES),
     Rule("imports", "last_day", "", "rollups"),
+    # A spent TOTP step matters for about a minute (its code's window).
+    Rule("totp_used_steps", "used_at", "%Y%m%d", "state"),
 )
 # Columns of type Date (the others are DateTime): compared with the cutoff's day.
 _DATE_COLUMNS = frozenset({"day", "date", "last_day"})

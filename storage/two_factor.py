@@ -1,8 +1,10 @@
 """Two-factor login: TOTP secrets (RFC 6238, via pyotp) and hashed one-time recovery codes."""
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 
 import pyotp
 
@@ -23,10 +25,41 @@ def provisioning_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
 
 
-def code_matches(secret: str, code: str) -> bool:
-    """True for the current 6-digit code of the secret (or the one before or after, for clock drift)."""
+def matched_step(secret: str, code: str, now: float | None = None) -> int | None:
+    """The time step whose code this is: the current one, or the one before or after (clock drift); else None."""
     digits = "".join(code.split())
-    return bool(secret) and len(digits) == 6 and digits.isdigit() and pyotp.TOTP(secret).verify(digits, valid_window=1)
+    if not secret or len(digits) != 6 or not digits.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    moment = time.time() if now is None else now
+    current = totp.timecode(dt.datetime.fromtimestamp(moment, dt.UTC))
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), digits):
+            return step
+    return None
+
+
+def spend_code(store: Store, email: str, secret: str, code: str, now: float | None = None) -> bool:
+    """True, once, for a valid code of the secret: a code already used by email, or older than one used, is refused.
+
+    Each attempt writes its own row and then reads the rows of this step and later ones: it wins only when
+    it finds none but its own. Of two attempts at once with the same code at most one wins (both lose when
+    each sees the other's row, and the user types the next code); no transaction is needed.
+    """
+    step = matched_step(secret, code, now)
+    if step is None:
+        return False
+    claimant = secrets.token_hex(16)
+    store.insert(
+        "totp_used_steps",
+        ["email", "step", "claimant", "used_at"],
+        [[email], [step], [claimant], [int(time.time() if now is None else now)]],
+    )
+    rows = store.query(
+        "SELECT claimant FROM totp_used_steps WHERE email = %(e)s AND step >= %(s)s LIMIT 2",
+        {"e": email, "s": step},
+    )
+    return [row[0] for row in rows] == [claimant]
 
 
 def _hash_code(code: str) -> str:

@@ -38,9 +38,10 @@ from storage.store import Store
 from storage.visits import close_visits
 from teller.control_socket import ControlSocket
 from teller.jobs import Job, Jobs
+from teller.mailer import Mail
 from teller.metrics import PUBLISH_INTERVAL, Metrics
 from teller.ops_routes import build_ops_router
-from teller.report_job import ReportSender
+from teller.report_job import ReportSender, mailer_from
 from teller.settings import Settings
 
 log = logging.getLogger("teller")
@@ -188,7 +189,9 @@ def create_app(
     app.include_router(build_goals_router(teller.store, lambda: teller.state.sites, app.state.api_key_auth))
 
     # Before the fast path is added, so the dashboard's security headers never touch the ingest POSTs.
-    install_dashboard(app, teller.store, settings, lambda: teller.state.sites, teller.state.refresh, clock)
+    mailer = mailer_from(settings)
+    send_mail = None if mailer is None else lambda *parts: mailer.send(Mail(*parts))
+    install_dashboard(app, teller.store, settings, lambda: teller.state.sites, teller.state.refresh, clock, send_mail)
 
     app.include_router(build_ops_router(teller.store, lambda: teller.metrics, app.state.api_key_auth))
     app.include_router(

@@ -13,6 +13,14 @@
   var message = document.getElementById('verify-message');
   var detail = document.getElementById('verify-detail');
   var site = box.getAttribute('data-site');
+  // The messages come translated from the page (verify.html); each {name} is filled in here.
+  var texts = JSON.parse(document.getElementById('verify-texts').textContent);
+
+  function say(name, values) {
+    return texts[name].replace(/\{(\w+)\}/g, function (whole, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : whole;
+    });
+  }
 
   function show(kind, text, more) {
     box.className = 'verify verify-' + kind;
@@ -21,7 +29,7 @@
   }
 
   function time(seconds) {
-    return new Date(seconds * 1000).toLocaleTimeString();
+    return new Date(seconds * 1000).toLocaleTimeString(document.documentElement.lang || undefined);
   }
 
   function check() {
@@ -30,16 +38,15 @@
       .then(function (data) {
         if (!data) return setTimeout(check, 5000);
         if (data.state === 'received') {
-          show('received', 'Received: a ' + data.event + ' of ' + data.path + ' at ' + time(data.at) + '. Teller is installed on ' + site + '.',
-            'The dashboard counts it from now on.');
+          show('received', say('received', { event: data.event, path: data.path, time: time(data.at), site: site }),
+            say('received_detail', {}));
           document.getElementById('verify-dashboard').hidden = false;
           return;
         }
         if (data.state === 'dropped') {
-          show('dropped', 'An event of ' + site + ' reached Teller at ' + time(data.at) + ' but was dropped: ' + data.meaning + '.', data.advice);
+          show('dropped', say('dropped', { site: site, time: time(data.at), meaning: data.meaning }), data.advice);
         } else if (data.unknown_sites && data.unknown_sites.length) {
-          show('dropped', 'Teller received events for ' + data.unknown_sites.join(', ') + ', which is not a registered site.',
-            'Is data-domain in the script tag "' + site + '"?');
+          show('dropped', say('unknown', { sites: data.unknown_sites.join(', ') }), say('unknown_detail', { site: site }));
         }
         setTimeout(check, 2000);
       })

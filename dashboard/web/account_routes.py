@@ -15,12 +15,12 @@ from dashboard.web.security import same_origin
 from storage.invitations import close_invitation, find_invitation
 from storage.store import StoreError
 from storage.two_factor import (
-    code_matches,
     disable_two_factor,
     enable_two_factor,
     new_recovery_codes,
     new_secret,
     provisioning_uri,
+    spend_code,
 )
 from storage.users import User, add_user, check_password, get_user, password_matches, set_password
 
@@ -92,7 +92,8 @@ def build_account_router(web: Web) -> APIRouter:
         secret: Annotated[str, Form(max_length=64)] = "",
         code: Annotated[str, Form(max_length=20)] = "",
     ) -> Response:
-        if not code_matches(secret, code):
+        # The confirming code is spent too: it cannot then log in as well.
+        if not spend_code(web.store, user.email, secret, code):
             qr = qr_svg(provisioning_uri(secret, user.email)) if secret else ""
             return page(
                 request,

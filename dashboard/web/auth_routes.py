@@ -11,7 +11,7 @@ from dashboard.web.i18n import LANGUAGES, _, ngettext
 from dashboard.web.render import html
 from dashboard.web.security import same_origin
 from storage.store import StoreError
-from storage.two_factor import code_matches, use_recovery_code
+from storage.two_factor import spend_code, use_recovery_code
 from storage.user_languages import set_language
 from storage.users import User, authenticate, get_user
 
@@ -101,7 +101,8 @@ def build_auth_router(web: Web) -> APIRouter:
             reservation = web.throttle.reserve(user.email, prefix)
             if reservation.retry_after:
                 return refused(request, next, user.email, reservation.retry_after)
-            if not code_matches(user.totp_secret, code) and not use_recovery_code(web.store, user, code):
+            spent = spend_code(web.store, user.email, user.totp_secret, code)
+            if not spent and not use_recovery_code(web.store, user, code):
                 return code_page(request, user, next, _("That code is not right."), 401)
             web.throttle.succeeded(reservation)
             fresh = get_user(web.store, user.email)  # a spent recovery code made a new version

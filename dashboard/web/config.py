@@ -1,5 +1,6 @@
 """The settings the dashboard reads; the application's settings object provides them."""
 
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -15,3 +16,7 @@ class DashboardSettings(Protocol):
     controller_name: str
     controller_email: str
     privacy_request_days: int
+
+
+# (to, subject, plain text, HTML): delivers one e-mail or raises OSError (smtplib's errors are OSErrors).
+SendMail = Callable[[str, str, str, str], None]

@@ -3,7 +3,7 @@
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from fastapi import Form, Request
 from jinja2 import Environment
 
+from dashboard.email_report import report_environment
 from dashboard.web.access import COOKIE_NAME, Access
-from dashboard.web.config import DashboardSettings
+from dashboard.web.config import DashboardSettings, SendMail
 from dashboard.web.i18n import LANGUAGES, _, current
 from dashboard.web.render import StaticFiles
 from dashboard.web.security import is_https, same_origin
@@ -60,6 +61,9 @@ class Web:
     sites: Callable[[], Mapping[str, Site]]
     refresh_sites: Callable[[], None]
     clock: Callable[[], float] = time.time
+    # Delivers invitation and reset links; None without SMTP. mail_env renders those e-mails.
+    send_mail: SendMail | None = None
+    mail_env: Environment = field(default_factory=report_environment)
     # (monotonic time, answer) of the last look-ups; setup, once closed, stays closed.
     _setup: tuple[float, bool] = (-1e9, True)
     _two_factor: tuple[float, bool] = (-1e9, False)

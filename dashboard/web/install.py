@@ -12,7 +12,7 @@ from dashboard.web.access import Access
 from dashboard.web.account_routes import build_account_router
 from dashboard.web.admin_routes import build_admin_router
 from dashboard.web.auth_routes import build_auth_router
-from dashboard.web.config import DashboardSettings
+from dashboard.web.config import DashboardSettings, SendMail
 from dashboard.web.context import Denied, Redirect, Web, login_url
 from dashboard.web.errors import UnexpectedErrors, wants_json
 from dashboard.web.goal_routes import build_goal_router
@@ -54,6 +54,7 @@ def install_dashboard(
     sites: Callable[[], Mapping[str, Site]],
     refresh_sites: Callable[[], None],
     clock: Callable[[], float] = time.time,
+    send_mail: SendMail | None = None,
 ) -> Web:
     """Add the dashboard's routes, error handling and security headers to app; return its context."""
     secret = LazySecret(store)
@@ -61,7 +62,7 @@ def install_dashboard(
     env = build_environment(static)
     access = Access(store, secret, settings.session_days * 86_400, clock)
     throttle = LoginThrottle(store, secret, clock)
-    web = Web(store, settings, access, throttle, env, static, sites, refresh_sites, clock)
+    web = Web(store, settings, access, throttle, env, static, sites, refresh_sites, clock, send_mail)
     app.state.dashboard = web
 
     @app.get("/static/{name}", include_in_schema=False)

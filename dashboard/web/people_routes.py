@@ -6,9 +6,11 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from dashboard.web.context import Web
-from dashboard.web.i18n import _
+from dashboard.web.i18n import _, current
+from dashboard.web.invite_email import send_link_mail
 from dashboard.web.render import html
 from storage.invitations import close_invitation, create_invitation, list_invitations
+from storage.user_languages import language_of
 from storage.users import ALL_SITES, ROLES, User, get_user, list_users, update_user
 
 MAX_SITES_PER_USER = 1_000
@@ -23,7 +25,14 @@ def site_access_of(web: Web, everything: str, sites: list[str]) -> str:
 
 
 def users_page(
-    web: Web, request: Request, user: User, error: str = "", status: int = 200, link: str = "", link_for: str = ""
+    web: Web,
+    request: Request,
+    user: User,
+    error: str = "",
+    status: int = 200,
+    link: str = "",
+    link_for: str = "",
+    mail_state: str = "",
 ) -> Response:
     """/admin/users: users, their sites, open invitations, and the switch for two-factor login."""
     return html(
@@ -39,6 +48,7 @@ def users_page(
         two_factor_required=web.two_factor_required(),
         link=link,
         link_for=link_for,
+        mail_state=mail_state,
     )
 
 
@@ -61,9 +71,11 @@ def build_people_router(web: Web) -> APIRouter:
             token = create_invitation(web.store, email, role, user.email, access)
         except ValueError as error:
             return users_page(web, request, user, str(error), 400)
-        # Shown once: only its hash is stored. (Sent by e-mail where SMTP is configured.)
+        # Shown once (only its hash is stored), and e-mailed in the admin's language where SMTP is configured.
         link = f"{web.base_url(request)}/invite/{token}"
-        return users_page(web, request, user, link=link, link_for=email.strip().lower())
+        invitee = email.strip().lower()
+        sent = send_link_mail(web.send_mail, web.mail_env, link, invitee, user.email, role, False, current())
+        return users_page(web, request, user, link=link, link_for=invitee, mail_state=sent)
 
     @router.post("/admin/invitations/withdraw")
     def withdraw(request: Request, user: FormAdmin, token_hash: Annotated[str, Form(max_length=64)] = "") -> Response:
@@ -79,7 +91,12 @@ def build_people_router(web: Web) -> APIRouter:
             return users_page(web, request, user, _("There is no user %(value)s", value=email), 400)
         token = create_invitation(web.store, account.email, account.role, user.email, account.site_access, reset=True)
         link = f"{web.base_url(request)}/invite/{token}"
-        return users_page(web, request, user, link=link, link_for=account.email)
+        # In the language the user chose, else the admin's.
+        language = language_of(web.store, account.email) or current()
+        sent = send_link_mail(
+            web.send_mail, web.mail_env, link, account.email, user.email, account.role, True, language
+        )
+        return users_page(web, request, user, link=link, link_for=account.email, mail_state=sent)
 
     @router.post("/admin/users/sites")
     def set_sites(

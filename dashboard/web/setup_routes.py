@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from dashboard.translatable import N_
 from dashboard.web.auth_routes import set_session_cookie
 from dashboard.web.context import Denied, Web
 from dashboard.web.i18n import _
@@ -22,14 +23,18 @@ from storage.users import User, add_user, check_password, get_user
 
 # What to do about each drop reason on the installation check.
 ADVICE = {
-    "unknown_site": "The data-domain of the script tag names a site Teller does not know. Check its spelling.",
-    "bot": "The browser looked like a robot (headless, automated or a crawler). Open the page in an ordinary browser.",
-    "do_not_track": "The browser sends Do-Not-Track or Global Privacy Control and the site honours it. "
-    "Try a browser without it, or turn the setting off for this site with `teller sites dnt`.",
-    "prefetch": "The page was only prefetched by the browser. Open it for real.",
-    "invalid_url": "The page address could not be read.",
-    "referrer_spam": "The referrer is on the spam list.",
-    "no_salt": "Teller was starting up. Load the page again.",
+    "unknown_site": N_("The data-domain of the script tag names a site Teller does not know. Check its spelling."),
+    "bot": N_(
+        "The browser looked like a robot (headless, automated or a crawler). Open the page in an ordinary browser."
+    ),
+    "do_not_track": N_(
+        "The browser sends Do-Not-Track or Global Privacy Control and the site honours it. "
+        "Try a browser without it, or turn the setting off for this site with `teller sites dnt`."
+    ),
+    "prefetch": N_("The page was only prefetched by the browser. Open it for real."),
+    "invalid_url": N_("The page address could not be read."),
+    "referrer_spam": N_("The referrer is on the spam list."),
+    "no_salt": N_("Teller was starting up. Load the page again."),
 }
 # The verification looks this far back before the page was opened, so an event sent a moment earlier counts.
 LOOK_BACK_SECONDS = 120
@@ -45,10 +50,12 @@ def verification(web: Web, domain: str, since: int) -> dict:
         return {"state": "received", "at": at, "event": name, "path": path}
     drops = drops_since(web.store, since, domain)
     if drops:
-        _, reason, at = drops[0]
-        meaning = MEANINGS.get(reason, reason)
-        return {"state": "dropped", "reason": reason, "meaning": meaning, "advice": ADVICE.get(reason, ""), "at": at}
-    others = [site for site, reason, _ in drops_since(web.store, since) if reason == "unknown_site" and site != domain]
+        _site, reason, at = drops[0]
+        # In the reader's language, as the page around them.
+        meaning = _(MEANINGS[reason]) if reason in MEANINGS else reason
+        advice = _(ADVICE[reason]) if reason in ADVICE else ""
+        return {"state": "dropped", "reason": reason, "meaning": meaning, "advice": advice, "at": at}
+    others = [site for site, reason, _at in drops_since(web.store, since) if reason == "unknown_site" and site != domain]
     return {"state": "waiting", "unknown_sites": others[:5]}
 
 

@@ -1,6 +1,7 @@
 """The first run on both engines: setup token, first admin, first site, and the installation check."""
 
 import html
+import json
 import re
 
 from harness import Harness
@@ -97,6 +98,12 @@ def test_verification_waits_then_tells_a_drop_and_its_reason_then_the_first_page
     harness.teller.drop_log.flush()
     answer = client.get(status_url).json()
     assert answer["state"] == "dropped" and answer["reason"] == "bot" and answer["advice"]
+    # In the reader's language, as the page's own messages for verify.js are.
+    norsk = client.get(status_url + "&lang=nb").json()
+    assert norsk["advice"].startswith("Nettleseren så ut som en robot") and norsk["meaning"] != answer["meaning"]
+    page = client.get(f"/sites/{SITE}/verify?lang=nb").text
+    texts = json.loads(re.search(r'<script type="application/json" id="verify-texts">(.+?)</script>', page, re.S)[1])
+    assert texts["received"] == "Mottatt: en {event} av {path} kl. {time}. Teller er installert på {site}."
     # A typo in data-domain: the check says which unregistered domain sent events.
     assert harness.pageview("frist.test", "/").headers["x-teller-dropped"] == "unknown_site"
     harness.teller.drop_log.flush()
