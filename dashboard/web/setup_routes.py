@@ -55,7 +55,7 @@ def verification(web: Web, domain: str, since: int) -> dict:
         meaning = _(MEANINGS[reason]) if reason in MEANINGS else reason
         advice = _(ADVICE[reason]) if reason in ADVICE else ""
         return {"state": "dropped", "reason": reason, "meaning": meaning, "advice": advice, "at": at}
-    others = [site for site, reason, _at in drops_since(web.store, since) if reason == "unknown_site" and site != domain]
+    others = [site for site, reason, _ in drops_since(web.store, since) if reason == "unknown_site" and site != domain]
     return {"state": "waiting", "unknown_sites": others[:5]}
 
 
