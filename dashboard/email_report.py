@@ -11,7 +11,7 @@ from typing import Any
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from dashboard.panels import KPI_LABELS, PANELS_BY_NAME, View, run_kpis, run_panel
+from dashboard.panels import GOALS_PANEL, KPI_LABELS, PANELS_BY_NAME, View, run_kpis, run_panel
 from dashboard.periods import Period
 from dashboard.translatable import N_
 from dashboard.web import formatting, i18n
@@ -19,6 +19,7 @@ from dashboard.web.i18n import _
 from dashboard.web.labels import display_value
 from dashboard.web.render import TEMPLATES_DIR
 from storage.dates import month_start
+from storage.goals import list_goals
 from storage.store import Store
 
 REPORT_METRICS = ("visitors", "pageviews", "bounce_rate", "visit_duration")
@@ -72,6 +73,20 @@ class Figure:
         return _("%(change)s vs %(before)s", change=change, before=self.shown_before)
 
 
+@dataclass(frozen=True)
+class GoalLine:
+    """A goal's conversions in the period: the Goal conversions panel's row (the API's event:goal breakdown)."""
+
+    name: str
+    visitors: int
+    events: int
+    conversion_rate: float
+
+    @property
+    def shown_rate(self) -> str:
+        return formatting.metric("conversion_rate", self.conversion_rate)
+
+
 @dataclass
 class Report:
     """Everything one report e-mail shows."""
@@ -82,6 +97,8 @@ class Report:
     previous: Period
     figures: list[Figure]
     tables: list[tuple[str, list[tuple[str, Any]]]] = field(default_factory=list)
+    # None when the site has no goals (the e-mail then has no goals section).
+    goals: list[GoalLine] | None = None
 
     @property
     def subject(self) -> str:
@@ -118,7 +135,11 @@ def build_report(store: Store, site: str, timezone: str, kind: str, today: dt.da
             (display_value(panel.dimension, value, panel.empty_label, 3), metrics[0]) for value, metrics in result.rows
         ]
         tables.append((panel.title, rows))
-    return Report(site, kind, period, previous, figures, tables)
+    goals = None
+    if list_goals(store, site):
+        result = run_panel(store, PANELS_BY_NAME[GOALS_PANEL], view, TOP_ROWS)
+        goals = [GoalLine(str(name), *metrics) for name, metrics in result.rows]
+    return Report(site, kind, period, previous, figures, tables, goals)
 
 
 def report_environment() -> Environment:

@@ -18,6 +18,7 @@ from harness import CHROME_WINDOWS, SAFARI_IPHONE, Harness
 from smtp_server import SmtpServer
 
 from dashboard.email_report import REPORT_METRICS, report_period
+from storage.goals import add_goal, make_goal
 from storage.report_subscriptions import add_subscription, list_subscriptions
 from storage.store import Store
 
@@ -53,6 +54,17 @@ def _api_top(harness: Harness, dimension: str, first: dt.date, last: dt.date) ->
         "pagination": {"limit": 10, "offset": 0},
     }
     return [str(row[1]) for row in harness.results(body)]
+
+
+def _api_goals(harness: Harness, first: dt.date, last: dt.date) -> list[tuple[str, str, str, str]]:
+    body = {
+        "site_id": SITE,
+        "metrics": ["visitors", "events", "conversion_rate"],
+        "date_range": [first.isoformat(), last.isoformat()],
+        "dimensions": ["event:goal"],
+        "pagination": {"limit": 10, "offset": 0},
+    }
+    return [tuple(str(value) for value in row) for row in harness.results(body)]
 
 
 def known_events(harness: Harness) -> None:
@@ -93,10 +105,15 @@ def test_weekly_and_monthly_reports_equal_the_api(store: Store, tmp_path: Path, 
         harness.close_visits()
         add_subscription(store, SITE, "weekly", "Weekly@Example.com")
         add_subscription(store, SITE, "monthly", "monthly@example.com")
+        for fields in ({"pattern": "/pricing"}, {"pattern": "/blog", "display_name": "Read the blog"}):
+            add_goal(store, make_goal(SITE, "pageview", **fields))
         outcome = harness.teller.jobs.run("reports")
         assert outcome.sent == 2 and outcome.failed == 0
         # The weekly one now; the monthly one was October's (empty) report.
         received = {to[0]: message for to, message in smtp.inbox.messages}
+        october_text, october_page = _texts(received["monthly@example.com"])
+        assert "No goal was reached in this period." in october_text
+        assert "No goal was reached in this period." in october_page
         assert set(received) == {"weekly@example.com", "monthly@example.com"}
         week, before = report_period("weekly", dt.date(2026, 11, 23))
         assert (week.first, week.last) == (dt.date(2026, 11, 16), dt.date(2026, 11, 22))
@@ -116,6 +133,19 @@ def test_weekly_and_monthly_reports_equal_the_api(store: Store, tmp_path: Path, 
         sources = re.search(r"<h2[^>]*>Sources</h2>(.*?)</table>", page, re.S).group(1)
         assert re.findall(r'data-value="(\d+)"', sources) == _api_top(harness, "visit:source", week.first, week.last)
         assert f"https://stats.teller.test/sites/{SITE}?period=custom&from=2026-11-16&to=2026-11-22" in text
+        # Goals: uniques, total and conversion rate, as the API's event:goal breakdown answers.
+        goals = re.search(r'<table[^>]*data-table="goals">(.*?)</table>', page, re.S).group(1)
+        rows = re.findall(
+            r'<tr data-goal="([^"]+)">.*?data-value="([^"]+)".*?data-value="([^"]+)".*?data-value="([^"]+)"',
+            goals,
+            re.S,
+        )
+        api_goals = _api_goals(harness, week.first, week.last)
+        assert rows == api_goals == [("Visit /pricing", "2", "2", "50.0"), ("Read the blog", "1", "1", "25.0")]
+        assert "Goals (uniques, total, conversion rate)" in text
+        assert re.search(r"2\s+2\s+50%\s+Visit /pricing", text) and re.search(r"1\s+1\s+25%\s+Read the blog", text), (
+            text
+        )
 
         # Claimed: another run sends nothing.
         assert harness.teller.jobs.run("reports").sent == 0
