@@ -76,3 +76,28 @@ def last_noted_time(store: Store, prefix: str) -> int | None:
         {"p": prefix},
     )
     return int(rows[0][0]) if rows and rows[0][1] else None
+
+
+# A failed delivery is noted as a claim row under this prefix; a later run claims the next attempt.
+FAILED_PREFIX = "failed\t"
+
+
+def note_failure(store: Store, key: str, noted_at: float) -> None:
+    """Note that the message of a claim key could not be delivered (the key's next attempt may be claimed)."""
+    store.insert(
+        "report_claims",
+        ["claim_key", "claimant", "claimed_at", "noted_at"],
+        [[f"{FAILED_PREFIX}{key}"[:MAX_KEY_LENGTH]], [secrets.token_hex(16)], [int(noted_at)], [int(noted_at)]],
+    )
+
+
+def failures(store: Store, keys: Iterable[str]) -> dict[str, int]:
+    """How many failed deliveries were noted for each key (keys without any are left out)."""
+    wanted = sorted({f"{FAILED_PREFIX}{key}"[:MAX_KEY_LENGTH] for key in keys})
+    if not wanted:
+        return {}
+    # Two processes never note the same attempt: only its one winner tried to send it.
+    rows = store.query(
+        "SELECT claim_key, count() FROM report_claims WHERE claim_key IN %(keys)s GROUP BY claim_key", {"keys": wanted}
+    )
+    return {key[len(FAILED_PREFIX) :]: int(count) for key, count in rows}

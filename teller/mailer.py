@@ -30,6 +30,8 @@ class SmtpMailer:
     user: str = ""
     password: str = ""
     sender: str = ""
+    # PEM file of the CA the server's certificate is checked against ("" : the system's CAs).
+    ca_file: str = ""
 
     def message(self, mail: Mail) -> EmailMessage:
         """The MIME message of a mail (multipart/alternative: text, then HTML)."""
@@ -51,7 +53,7 @@ class SmtpMailer:
         """Deliver one mail; smtplib.SMTPException or OSError when the server refuses or cannot be reached."""
         with smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT) as client:
             if self.starttls:
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=ssl.create_default_context(cafile=self.ca_file or None))
             if self.user:
                 client.login(self.user, self.password)
             client.send_message(self.message(mail))

@@ -19,7 +19,7 @@ from dashboard.panels import realtime_visitors
 from dashboard.unsubscribe import SECRET_NAME, unsubscribe_url
 from dashboard.web import i18n
 from storage.dashboard_secrets import dashboard_secret
-from storage.report_claims import SETTLE_SECONDS, claim, last_noted_time
+from storage.report_claims import SETTLE_SECONDS, claim, failures, last_noted_time, note_failure
 from storage.report_subscriptions import Subscription, list_subscriptions
 from storage.sites import Site
 from storage.store import Store
@@ -29,6 +29,8 @@ from teller.settings import Settings
 
 log = logging.getLogger("teller.reports")
 SPIKE_WINDOW_SECONDS = 3600
+# Deliveries of one report tried before giving up (one a run of the job: report_interval apart).
+MAX_ATTEMPTS = 5
 
 
 def address_key(address: str) -> str:
@@ -47,7 +49,16 @@ def mailer_from(settings: Settings) -> SmtpMailer | None:
         settings.smtp_user,
         settings.smtp_password,
         settings.smtp_from or f"teller@{settings.smtp_host}",
+        settings.smtp_ca_file,
     )
+
+
+ATTEMPT_SEPARATOR = "\tattempt "
+
+
+def attempt_key(key: str, attempt: int) -> str:
+    """The claim key of a report's nth delivery attempt (the first keeps the report's own key)."""
+    return key if attempt == 1 else f"{key}{ATTEMPT_SEPARATOR}{attempt}"
 
 
 @dataclass
@@ -86,8 +97,11 @@ class ReportSender:
         return dt.datetime.fromtimestamp(self.clock(), ZoneInfo(site.timezone)).date()
 
     def due(self) -> dict[str, tuple[Subscription, Site, int]]:
-        """Claim key → (subscription, site, visitors of the last hour for alerts) of every message due now."""
+        """Claim key → (subscription, site, visitors of the last hour for alerts) of every message due now.
+
+        A report whose delivery failed is due again under the key of its next attempt (up to MAX_ATTEMPTS)."""
         found: dict[str, tuple[Subscription, Site, int]] = {}
+        reports: dict[str, tuple[Subscription, Site, int]] = {}
         sites = self.sites()
         hourly: dict[str, int] = {}
         now = self.clock()
@@ -98,7 +112,7 @@ class ReportSender:
             who = address_key(sub.address)
             if sub.kind in ("weekly", "monthly"):
                 period, _ = report_period(sub.kind, self._today(site))
-                found[f"{sub.kind}\t{site.domain}\t{period.first.isoformat()}\t{who}"] = (sub, site, 0)
+                reports[f"{sub.kind}\t{site.domain}\t{period.first.isoformat()}\t{who}"] = (sub, site, 0)
                 continue
             if site.domain not in hourly:
                 hourly[site.domain] = realtime_visitors(self.store, site.domain, now, SPIKE_WINDOW_SECONDS)
@@ -110,6 +124,11 @@ class ReportSender:
                 continue
             # Keyed by the previous alert: processes that see the same history compete for the same key.
             found[f"{prefix}{last or 0}"] = (sub, site, hourly[site.domain])
+        failed = failures(self.store, reports)
+        for key, item in reports.items():
+            attempts = failed.get(key, 0)
+            if attempts < MAX_ATTEMPTS:
+                found[attempt_key(key, attempts + 1)] = item
         return found
 
     def compose(self, sub: Subscription, site: Site, visitors: int) -> Mail:
@@ -127,7 +146,8 @@ class ReportSender:
         return Mail(sub.address, report.subject, text, html, unsubscribe)
 
     def run(self) -> Outcome:
-        """Send every due message this process wins; a failed delivery is logged, not retried (never twice)."""
+        """Send every due message this process wins; a failed report is noted and tried again in a later run
+        (claimed again, so still sent once)."""
         outcome = Outcome()
         if self.mailer is None:
             return outcome
@@ -140,6 +160,9 @@ class ReportSender:
                 outcome.sent += 1
             except (smtplib.SMTPException, OSError) as error:
                 outcome.failed += 1
+                if sub.kind != "spike":
+                    # Its next attempt is due in the next run; an alert is not repeated late.
+                    note_failure(self.store, key.partition(ATTEMPT_SEPARATOR)[0], self.clock())
                 log.warning("could not send the %s message of %s: %s", sub.kind, site.domain, error)
         outcome.lost_claims = len(due) - len(won)
         if outcome.sent or outcome.failed:

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     smtp_host: str = Field("", description="SMTP server for e-mail reports and alerts; empty sends no e-mail.")
     smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
     smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS (certificate checked).")
+    smtp_ca_file: str = Field(
+        "", description="PEM file of the CA that signed the SMTP server's certificate; empty: the system's CAs."
+    )
     smtp_user: str = Field("", description="SMTP login name; empty for no login.")
     smtp_password: str = Field("", description="SMTP password.")
     smtp_from: str = Field("", description="From address of reports and alerts, e.g. Teller <stats@example.com>.")
