@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_check import AXE_JS
 from e2e_site import TRACKER_JS, SiteServer
 from e2e_teller import TellerProcess
 
@@ -65,3 +66,20 @@ def site(teller: TellerProcess, plausible_tracker: Path) -> Iterator[SiteServer]
     """The test site on 127.0.0.1, its pages embedding Teller at http://stats.test:<port>."""
     with SiteServer(f"http://stats.test:{teller.port}") as test_site:
         yield test_site
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe.min.js from npm, installed into tests/e2e/node_modules on first use."""
+    if not AXE_JS.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is missing: the accessibility tests install axe-core with it", pytrace=False)
+        subprocess.run(
+            [npm, "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock"],
+            cwd=E2E_DIR,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return AXE_JS.read_text(encoding="utf-8")

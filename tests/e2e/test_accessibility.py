@@ -10,21 +10,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from axe_check import violations as _violations
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from test_browser import LINUX_CHROME, launch_args
 from test_dashboard_browser import EMAIL, PASSWORD, SITE, DashboardTeller
 
-E2E_DIR = Path(__file__).resolve().parent
-AXE_JS = E2E_DIR / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 LANGUAGES = {"en": "en-GB", "nb": "nb-NO"}
 SCHEMES = ("light", "dark")
 EMBED_HOST = "npm.test"  # listed for the share link
@@ -35,23 +31,6 @@ class SmallDashboardTeller(DashboardTeller):
     """Fewer demo events than the dashboard test: every page is loaded many times here."""
 
     events = 8000
-
-
-@pytest.fixture(scope="session")
-def axe_source() -> str:
-    """axe.min.js from npm, installed into tests/e2e/node_modules on first use."""
-    if not AXE_JS.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is missing: the accessibility tests install axe-core with it", pytrace=False)
-        subprocess.run(
-            [npm, "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock"],
-            cwd=E2E_DIR,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return AXE_JS.read_text(encoding="utf-8")
 
 
 class EmbeddingSite:
@@ -141,19 +120,6 @@ def _log_in(page: Page, base: str) -> None:
     page.wait_for_url(f"{base}/sites")
 
 
-def _violations(page: Page, axe_source: str) -> list[str]:
-    """axe-core's WCAG 2.1 A/AA violations on the page as it is now, one line per failing node."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(axe_source)  # through the DevTools protocol: the page's CSP does not apply
-    found = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
-        ".then(r => r.violations.flatMap(v => v.nodes.map(n => v.id + ' ' + n.target.join(' ') + ': '"
-        " + n.failureSummary.replace(/\\s+/g, ' '))))",
-        WCAG_TAGS,
-    )
-    return list(found)
-
-
 def _share_link(page: Page, base: str, embed_origin: str) -> str:
     """A new share link made through the admin form, framable by embed_origin."""
     page.goto(f"{base}/sites/{SITE}/share")
@@ -180,6 +146,13 @@ def _pages(base: str, share: str) -> dict[str, str]:
         "admin-users": f"{base}/admin/users",
         "admin-api-keys": f"{base}/admin/api-keys",
         "admin-ingest": f"{base}/admin/ingest",
+        "add-site": f"{base}/setup/site",
+        "verify-installation": f"{dashboard}/verify",
+        "account": f"{base}/account",
+        "goals": f"{dashboard}/goals",
+        "funnels": f"{dashboard}/funnels",
+        "reports": f"{dashboard}/reports",
+        "imports": f"{dashboard}/imports",
         "error-404": f"{base}/sites/not-registered.example",
         "share-view": share,
     }
@@ -217,6 +190,11 @@ def test_every_page_passes_axe_in_both_languages_and_schemes(
                         if language == "en" and scheme == "dark":
                             page.keyboard.press("Escape")
                             page.screenshot(path=str(screenshots / "dashboard-dark.png"), full_page=True)
+                    if name == "account":
+                        # Setting up two-factor login: the QR code and the confirmation form (not confirmed).
+                        page.click("form[action='/account/two-factor/start'] button")
+                        page.wait_for_selector(".qr svg")
+                        checked["account-two-factor-setup"] = _violations(page, axe_source)
                 if not report:
                     # axe-core really runs: an image without a text alternative is reported.
                     page.evaluate("document.querySelector('main').append(document.createElement('img'))")
@@ -226,7 +204,8 @@ def test_every_page_passes_axe_in_both_languages_and_schemes(
             finally:
                 context.close()
     print("axe-core WCAG 2.1 A/AA violations per page:", json.dumps(report, indent=1))
-    assert len(report) == 4 and all(len(pages) == 16 for pages in report.values()), report
+    # login, the pages, the dashboard's menus open and the two-factor setup
+    assert len(report) == 4 and all(len(pages) == 24 for pages in report.values()), report
     assert failures == [], "\n".join(failures)
 
 
@@ -269,14 +248,20 @@ _MARK_FOCUSABLE = """() => {
 
 
 def _walk(page: Page, limit: int = 400) -> list[dict]:
-    """Tab from the top of the page until the focus comes back round; every stop's focus report."""
+    """Tab from where the focus is until it comes back round; every stop's focus report.
+
+    The walk passes the document itself (BODY) between the last control and the first: a page whose
+    focus started in the middle (an autofocus field, a blurred element) is walked round all the same.
+    """
     count = page.evaluate(_MARK_FOCUSABLE)
     page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
     stops: list[dict] = []
-    for _ in range(min(limit, count + 5)):
+    for _ in range(min(limit, 2 * count + 5)):
         page.keyboard.press("Tab")
         report = _focus_report(page)
-        if report["tag"] == "BODY" or (stops and report["key"] == stops[0]["key"]):
+        if report["tag"] == "BODY":
+            continue
+        if stops and report["key"] == stops[0]["key"]:
             break
         stops.append(report)
     return stops
@@ -342,6 +327,50 @@ def test_keyboard_walks_the_dashboard(browser: Browser, a11y_teller: SmallDashbo
         page.focus(".chart-table summary")
         page.keyboard.press("Enter")
         assert page.get_attribute(".chart-table", "open") is not None
+    finally:
+        context.close()
+
+
+ADMIN_PAGES = (
+    "sites",
+    "admin-sites",
+    "admin-users",
+    "admin-api-keys",
+    "admin-ingest",
+    "add-site",
+    "verify-installation",
+    "snippet",
+    "share-links",
+    "account",
+    "goals",
+    "funnels",
+    "reports",
+    "imports",
+)
+
+
+def test_keyboard_reaches_every_control_of_the_admin_pages(browser: Browser, a11y_teller: SmallDashboardTeller) -> None:
+    base = a11y_teller.url
+    context = _context(browser, "en", "light")
+    try:
+        page = context.new_page()
+        _log_in(page, base)
+        pages = _pages(base, "")
+        for name in ADMIN_PAGES:
+            page.goto(pages[name])
+            stops = _walk(page)
+            expected = page.evaluate("document.querySelectorAll('[data-walk-id]').length")
+            missed = sorted(set(map(str, range(expected))) - {stop["key"] for stop in stops})
+            assert expected > 3 and missed == [], f"{name}: unreachable by Tab: {missed}"
+            hidden_focus = [stop for stop in stops if not stop["visible"] or not stop["onScreen"]]
+            assert hidden_focus == [], (name, hidden_focus)
+        # A form sent by Enter: two-factor setup starts and shows its QR code and confirmation field.
+        page.goto(f"{base}/account")
+        page.focus("form[action='/account/two-factor/start'] button")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".qr svg")
+        page.focus("#code")
+        assert _focus_report(page)["visible"]
     finally:
         context.close()
 

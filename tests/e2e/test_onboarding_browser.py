@@ -16,10 +16,12 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
+from axe_check import violations
 from e2e_site import SiteServer
 from e2e_teller import _teller_command
 from playwright.sync_api import Page, expect, sync_playwright
 from teller_process import TellerProcess
+from test_accessibility import LANGUAGES, SCHEMES, _walk
 from test_browser import LINUX_CHROME, launch_args
 
 SITE = "snippet.test"
@@ -60,8 +62,24 @@ def _visit(browser, url: str, user_agent: str) -> None:
     context.close()
 
 
+def _axe_both_schemes(page: Page, axe_source: str, name: str, found: dict[str, list[str]]) -> None:
+    """axe-core on the page as it is, in the light and then the dark colour scheme."""
+    for scheme in SCHEMES:
+        page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+        found[f"{name} {scheme}"] = violations(page, axe_source)
+    page.emulate_media(color_scheme="light")
+
+
+def _keyboard_reaches_everything(page: Page) -> None:
+    """Tab reaches every control of the page in turn, each with a visible focus."""
+    stops = _walk(page)
+    expected = page.evaluate("document.querySelectorAll('[data-walk-id]').length")
+    assert {stop["key"] for stop in stops} == {str(i) for i in range(expected)}, (page.url, stops)
+    assert [stop for stop in stops if not stop["visible"] or not stop["onScreen"]] == [], page.url
+
+
 def test_first_run_from_an_empty_data_dir_to_a_verified_pageview(
-    chromium: str, fresh_teller: TellerProcess, screenshots: Path
+    chromium: str, fresh_teller: TellerProcess, screenshots: Path, axe_source: str
 ) -> None:
     started = time.monotonic()
     fresh_teller.start()
@@ -70,6 +88,17 @@ def test_first_run_from_an_empty_data_dir_to_a_verified_pageview(
     with SiteServer(base) as site, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=launch_args(LINUX_CHROME))
         try:
+            # The setup page exists only until the first account: axe-core on it in both languages and schemes.
+            axe: dict[str, list[str]] = {}
+            for language, locale in LANGUAGES.items():
+                other = browser.new_context(locale=locale)
+                try:
+                    setup = other.new_page()
+                    setup.goto(f"{base}/setup")
+                    assert setup.get_attribute("html", "lang") == language
+                    _axe_both_schemes(setup, axe_source, f"setup {language}", axe)
+                finally:
+                    other.close()
             context = browser.new_context(viewport={"width": 1100, "height": 860})
             context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
             page = context.new_page()
@@ -83,22 +112,36 @@ def test_first_run_from_an_empty_data_dir_to_a_verified_pageview(
             page.fill("#repeat", PASSWORD)
             page.click("main button[type=submit]")
             expect(page.locator(".error")).to_contain_text("not the setup token")
-            page.fill("#setup_token", token)
-            page.fill("#password", PASSWORD)
-            page.fill("#repeat", PASSWORD)
-            page.click("main button[type=submit]")
+            _axe_both_schemes(page, axe_source, "setup with an error", axe)
+            # From here on by keyboard: every control reached by Tab with its focus visible, forms sent by Enter.
+            _keyboard_reaches_everything(page)
+            page.focus("#setup_token")
+            page.keyboard.press("Control+A")
+            page.keyboard.type(token)
+            for field in ("#password", "#repeat"):
+                page.focus(field)
+                page.keyboard.press("Control+A")
+                page.keyboard.type(PASSWORD)
+            page.keyboard.press("Enter")
             page.wait_for_url(f"{base}/setup/site")
-            page.fill("#domain", SITE)
+            _axe_both_schemes(page, axe_source, "add-site", axe)
+            _keyboard_reaches_everything(page)
+            page.focus("#domain")
+            page.keyboard.type(SITE)
             page.select_option("#timezone", "Europe/Oslo")
             page.screenshot(path=str(screenshots / "setup-site.png"))
-            page.click("main button[type=submit]")
+            page.focus("#domain")
+            page.keyboard.press("Enter")
             page.wait_for_url(f"{base}/sites/{SITE}/verify")
-            page.click("button.copy")
+            _keyboard_reaches_everything(page)
+            page.focus("button.copy")
+            page.keyboard.press("Enter")
             expect(page.locator(".copied")).to_have_text("Copied.")
             copied = page.evaluate("navigator.clipboard.readText()")
             assert copied == f'<script defer data-domain="{SITE}" src="{base}/js/script.js"></script>'
             expect(page.locator("#verify-message")).to_contain_text("Waiting for the first pageview")
             page.screenshot(path=str(screenshots / "verify-waiting.png"))
+            _axe_both_schemes(page, axe_source, "verify waiting", axe)
 
             # A headless browser is dropped as a bot, and the page says so.
             site_url = f"http://{SITE}:{site.port}/"
@@ -106,6 +149,7 @@ def test_first_run_from_an_empty_data_dir_to_a_verified_pageview(
             expect(page.locator("#verify-message")).to_contain_text("was dropped", timeout=20_000)
             expect(page.locator("#verify-message")).to_contain_text("crawler, monitor, headless browser")
             page.screenshot(path=str(screenshots / "verify-dropped.png"))
+            _axe_both_schemes(page, axe_source, "verify dropped", axe)
 
             # An ordinary browser: received.
             _visit(browser, site_url, LINUX_CHROME)
@@ -113,7 +157,11 @@ def test_first_run_from_an_empty_data_dir_to_a_verified_pageview(
             verified = time.monotonic() - started
             page.screenshot(path=str(screenshots / "verify.png"))
             expect(page.locator("#verify-dashboard")).to_be_visible()
-            page.click("#verify-dashboard")
+            _axe_both_schemes(page, axe_source, "verify received", axe)
+            print("axe-core WCAG 2.1 A/AA violations:", {name: len(lines) for name, lines in axe.items()})
+            assert len(axe) == 14 and not [line for lines in axe.values() for line in lines], axe
+            page.focus("#verify-dashboard")
+            page.keyboard.press("Enter")
             page.wait_for_url(f"{base}/sites/{SITE}")
             # Setup is gone for good.
             assert page.goto(f"{base}/setup").status == 404
