@@ -45,17 +45,41 @@ _VISIT_TABLE_SUMS = {
     "visit_duration_ms": "sum(visit_duration) * 1000",
     "visit_pageviews": "sum(pageviews)",
 }
+# The tables of visits by one visit attribute: every sum of a visit, as imported_visitors holds them.
+_VISIT_TABLES = (
+    IMPORTED_TOTALS,
+    "imported_sources",
+    "imported_locations",
+    "imported_devices",
+    "imported_browsers",
+    "imported_operating_systems",
+)
+_PAGEVIEW_SUMS = {"visitors": "sum(visitors)", "pageviews": "sum(pageviews)", "events": "sum(pageviews)"}
+# The SQL of each component in each imported table (a table without a component cannot give it).
 _SUMS: dict[str, dict[str, str]] = {
-    IMPORTED_TOTALS: _VISIT_TABLE_SUMS,
-    "imported_sources": _VISIT_TABLE_SUMS,
-    "imported_locations": _VISIT_TABLE_SUMS,
-    "imported_devices": _VISIT_TABLE_SUMS,
-    "imported_browsers": _VISIT_TABLE_SUMS,
-    "imported_operating_systems": _VISIT_TABLE_SUMS,
+    **dict.fromkeys(_VISIT_TABLES, _VISIT_TABLE_SUMS),
     "imported_entry_pages": {**_VISIT_TABLE_SUMS, "visits": "sum(entrances)"},
     "imported_exit_pages": {**_VISIT_TABLE_SUMS, "visits": "sum(exits)"},
-    "imported_pages": {"visitors": "sum(visitors)", "pageviews": "sum(pageviews)", "events": "sum(pageviews)"},
+    "imported_pages": _PAGEVIEW_SUMS,
     "imported_custom_events": {"visitors": "sum(visitors)", "pageviews": "0", "events": "sum(events)"},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Addition:
+    """Rows another imported table adds to a table's answer when the query has no filters."""
+
+    table: str
+    sums: dict[str, str]
+    pageview_row: bool  # the rows are named "pageview" instead of the table's dimension values
+    needs_value_dimension: bool  # only for a breakdown by a dimension other than time
+
+
+_ADDITIONS = {
+    # Plausible's event:name breakdown of imports lists pageviews beside the custom events.
+    "imported_custom_events": _Addition(IMPORTED_TOTALS, _PAGEVIEW_SUMS, True, True),
+    # Totals count custom events too, as Teller's events metric does.
+    IMPORTED_TOTALS: _Addition("imported_custom_events", {"events": "sum(events)"}, False, False),
 }
 _BUCKETS = {
     "time:day": "toString(date)",
@@ -172,15 +196,15 @@ def imported_rows(
         if not names:
             continue
         add(store.query(*_select(query, table, mapped, [_SUMS[table][c] for c in names], False)), names)
-        plain = [d for d in mapped if d not in TIME_DIMENSIONS]
-        if table == "imported_custom_events" and plain and not query.filters:
-            # Plausible's event:name breakdown of imports lists pageviews beside the custom events.
-            sums = _SUMS[IMPORTED_TOTALS]
-            pageviews = {"visitors": sums["visitors"], "pageviews": sums["pageviews"], "events": sums["pageviews"]}
-            add(store.query(*_select(query, IMPORTED_TOTALS, mapped, [pageviews[c] for c in names], True)), names)
-        if table == IMPORTED_TOTALS and "events" in names and not query.filters:
-            # Totals count custom events too, as Teller's events metric does.
-            add(store.query(*_select(query, "imported_custom_events", mapped, ["sum(events)"], False)), ["events"])
+        addition = _ADDITIONS.get(table)
+        if addition is None or query.filters:
+            continue
+        if addition.needs_value_dimension and all(d in TIME_DIMENSIONS for d in mapped):
+            continue
+        added = [c for c in names if c in addition.sums]
+        if added:
+            sums = [addition.sums[c] for c in added]
+            add(store.query(*_select(query, addition.table, mapped, sums, addition.pageview_row)), added)
     return found
 
 
