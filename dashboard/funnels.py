@@ -50,6 +50,8 @@ def funnel_sql(query: StatsQuery, steps: list[Goal]) -> tuple[str, dict[str, Any
         "AND site = %(site)s AND visitor_id IN (SELECT visitor_id FROM events WHERE site = %(site)s AND "
         f"ts >= toDateTime(%(start)s) AND ts < toDateTime(%(end)s) AND {conditions[0]})"
     )
+    if not query.filters:
+        return _unfiltered_sql(conditions, restriction), params
     column_of = lambda name: column_on_sessions(name, params, query.goals)  # noqa: E731
     condition = filters_sql(query.filters, column_of, params, goal_leaf(query.goals, params))
     per_visit = (
@@ -61,6 +63,31 @@ def funnel_sql(query: StatsQuery, steps: list[Goal]) -> tuple[str, dict[str, Any
     per_visitor = f"SELECT visitor_id, max(level) AS best FROM ({per_visit}) GROUP BY visitor_id"
     sql = f"SELECT best, count() FROM ({per_visitor}) WHERE best > 0 GROUP BY best ORDER BY best"
     return sql, params
+
+
+def _unfiltered_sql(conditions: list[str], restriction: str) -> str:
+    """funnel_sql without filters: the visits are cut from each visitor's sorted event times alone, as
+    session_events_sql cuts them (30 idle minutes; a piece of engagement events only is no visit), with
+    no visit attributes to derive or join."""
+    flags = ", ".join(f"toUInt8({condition})" for condition in conditions)
+    steps = ", ".join(f"tupleElement(e, {index + 3}) = 1 AND in_period" for index in range(len(conditions)))
+    grouped = (
+        f"SELECT visitor_id AS vid, arraySort(groupArray((toUInt32(ts), toUInt8(name != 'engagement'), {flags}))) "
+        "AS evs FROM events WHERE ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s) "
+        f"{restriction} GROUP BY vid"
+    )
+    pieces = (
+        "SELECT vid, evs, arrayCumSum(arrayMap(gap -> toUInt32(gap > "
+        f"{IDLE_SECONDS}), arrayDifference(arrayMap(x -> tupleElement(x, 1), evs)))) AS pieces FROM ({grouped})"
+    )
+    per_visit = (
+        f"SELECT vid, piece, windowFunnel({MAX_VISIT_SECONDS})(toDateTime(tupleElement(e, 1)), {steps}) AS level "
+        f"FROM (SELECT vid, e, piece, tupleElement(e, 1) >= %(start)s AND tupleElement(e, 1) < %(end)s AS in_period "
+        f"FROM ({pieces}) ARRAY JOIN evs AS e, pieces AS piece) "
+        "GROUP BY vid, piece HAVING countIf(tupleElement(e, 2) = 1) > 0"
+    )
+    per_visitor = f"SELECT vid, max(level) AS best FROM ({per_visit}) GROUP BY vid"
+    return f"SELECT best, count() FROM ({per_visitor}) WHERE best > 0 GROUP BY best ORDER BY best"
 
 
 def _rate(part: int, whole: int) -> float:
