@@ -24,6 +24,7 @@ from storage.goals import (
     remove_funnel,
     remove_goal,
 )
+from storage.sites import Site
 from storage.store import StoreError
 from storage.users import User
 
@@ -106,34 +107,45 @@ def build_goal_router(web: Web) -> APIRouter:
     @router.get("/sites/{domain}/funnels")
     def funnels(request: Request, domain: str, user: Reader) -> Response:
         site = web.site(domain)
-        state = parse_state(request.query_params, site, web.today(site), f"/sites/{site.domain}/funnels")
-        view = state.view
-        try:
-            defined = list_funnels(web.store, site.domain)
-            chosen = request.query_params.get("funnel")
-            funnel = next((f for f in defined if f.name == chosen), defined[0] if defined else None)
-            steps = []
-            if funnel is not None:
-                body = {"site_id": site.domain, "metrics": ["visitors"], "date_range": view.period.date_range}
-                if view.filters or view.conditions:
-                    body["filters"] = view.api_filters()
-                query = parse_query(body, {site.domain: site.timezone}, lambda _: web.today(site))
-                steps = run_funnel(web.store, query, funnel, list_goals(web.store, site.domain))
-        except StoreError:
-            raise Denied(503, _("The database could not answer; try again shortly.")) from None
-        except LookupError as error:
-            raise Denied(409, str(error)) from None
-        return html(
-            web.env,
-            "funnels.html",
-            **web.page_context(request, user),
-            site=site,
-            state=state,
-            view=view,
-            funnels=defined,
-            funnel=funnel,
-            steps=steps,
-            hidden=state.hidden_fields("funnel"),
-        )
+        return funnels_page(web, request, site, f"/sites/{site.domain}", user)
+
+    @router.get("/share/{token}/funnels")
+    def shared_funnels(request: Request, token: str) -> Response:
+        return funnels_page(web, request, web.shared_site(token), f"/share/{token}", None)
 
     return router
+
+
+def funnels_page(web: Web, request: Request, site: Site, base: str, user: User | None) -> Response:
+    """Each funnel's steps over the period and filters of the URL; user None: a share link's read-only view."""
+    state = parse_state(request.query_params, site, web.today(site), f"{base}/funnels")
+    view = state.view
+    try:
+        defined = list_funnels(web.store, site.domain)
+        chosen = request.query_params.get("funnel")
+        funnel = next((f for f in defined if f.name == chosen), defined[0] if defined else None)
+        steps = []
+        if funnel is not None:
+            body = {"site_id": site.domain, "metrics": ["visitors"], "date_range": view.period.date_range}
+            if view.filters or view.conditions:
+                body["filters"] = view.api_filters()
+            query = parse_query(body, {site.domain: site.timezone}, lambda _: web.today(site))
+            steps = run_funnel(web.store, query, funnel, list_goals(web.store, site.domain))
+    except StoreError:
+        raise Denied(503, _("The database could not answer; try again shortly.")) from None
+    except LookupError as error:
+        raise Denied(409, str(error)) from None
+    return html(
+        web.env,
+        "funnels.html",
+        **web.page_context(request, user),
+        site=site,
+        state=state,
+        view=view,
+        funnels=defined,
+        funnel=funnel,
+        steps=steps,
+        hidden=state.hidden_fields("funnel"),
+        back=state.url().replace(f"{base}/funnels", base, 1),
+        shared=user is None,
+    )

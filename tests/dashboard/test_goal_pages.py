@@ -7,6 +7,9 @@ import re
 from harness import Harness
 from web_login import post_form, user_client
 
+from storage.goals import add_funnel, add_goal, make_funnel, make_goal
+from storage.share_links import create_share_link
+
 SITE = "pages.test"
 DAY = "2026-11-20"
 
@@ -110,3 +113,29 @@ def test_several_property_filters_at_once(harness: Harness) -> None:
     both = viewer.get(_property_links(sized)["big"]).text
     assert "Property plan is pro" in both and "Property size is big" in both
     assert _visitors_kpi(both) == "1" == str(harness.results({**query, "filters": [pro, big]})[0][0])
+
+
+def test_goals_and_funnels_through_a_share_link(harness: Harness) -> None:
+    harness.add_site(SITE)
+    _events(harness)
+    for fields in ({"pattern": "/pricing"}, {"event_name": "Signup"}):
+        add_goal(harness.store, make_goal(SITE, "pageview" if "pattern" in fields else "event", **fields))
+    add_funnel(harness.store, make_funnel(harness.store, SITE, "Pricing to signup", ["Visit /pricing", "Signup"]))
+    token = create_share_link(harness.store, SITE, "public", "admin@pages.test")
+    anonymous = harness.client()
+    page = anonymous.get(f"/share/{token}?period=custom&from={DAY}&to={DAY}")
+    assert page.status_code == 200 and "set-cookie" not in page.headers
+    goals = page.text[page.text.index('id="panel-goals"') :]
+    goals = goals[: goals.index("</section>")]
+    cells = re.findall(r'data-metric="(\w+)" data-value="([^"]+)"', goals)
+    api = harness.results(
+        {"site_id": SITE, "metrics": ["visitors", "events", "conversion_rate"], "date_range": [DAY, DAY]}
+        | {"dimensions": ["event:goal"]}
+    )
+    assert [value for _, value in cells] == [str(v) for row in api for v in row[1:]]
+    link = re.search(r'<a href="([^"]*/share/[^"]*/funnels[^"]*)">', page.text).group(1)
+    funnel = anonymous.get(html.unescape(link))
+    assert funnel.status_code == 200 and "Shared, read-only view." in funnel.text
+    assert re.findall(r'data-metric="visitors">(\d+)<', funnel.text) == ["3", "2"]
+    assert f'href="/share/{token}?period=custom' in funnel.text and "/goals" not in funnel.text
+    assert anonymous.get("/share/not-a-token/funnels").status_code == 404
