@@ -151,8 +151,8 @@ def test_goals_funnel_and_properties(chromium: str, goals_teller: GoalsTeller, s
             assert rows == [["free", "2", "2", "40.0"], ["pro", "1", "1", "20.0"]]
             page.locator("#panel-properties").screenshot(path=str(screenshots / "properties-panel.png"))
             page.click("#panel-properties >> text=free")
-            page.wait_for_url("**prop=plan**")
-            assert parse_qs(urlsplit(page.url).query)["prop"] == ["plan=free"]
+            page.wait_for_url("**props%3Aplan**")
+            assert parse_qs(urlsplit(page.url).query)["f"] == ["is,props:plan,free"]
             assert page.locator('.kpi[data-metric="visitors"] .kpi-value').get_attribute("data-value") == "2"
 
             # The Funnels view equals POST /api/v2/funnel.
