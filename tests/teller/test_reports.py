@@ -21,6 +21,7 @@ from dashboard.email_report import REPORT_METRICS, report_period
 from storage.goals import add_goal, make_goal
 from storage.report_subscriptions import add_subscription, list_subscriptions
 from storage.store import Store
+from storage.user_languages import set_language
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = "reports.test"
@@ -305,3 +306,33 @@ def test_two_processes_on_one_server_send_each_report_once(
     sent = [int(out.split()[0]) for out, _ in results]
     assert sum(sent) == 6, results
     assert sorted(to[0] for to, _ in smtp.inbox.messages) == [f"editor{n}@example.com" for n in range(6)]
+
+
+def test_a_reader_who_chose_bokmal_gets_alerts_and_reports_in_bokmal(
+    store: Store, tmp_path: Path, smtp: SmtpServer
+) -> None:
+    harness = Harness(store, tmp_path, **smtp.settings())
+    harness.start()
+    try:
+        harness.add_site(SITE)
+        set_language(store, "norsk@example.com", "nb")
+        add_subscription(store, SITE, "spike", "norsk@example.com", threshold=2, every_hours=6)
+        harness.now = MONDAY
+        harness.teller.state.refresh()
+        for n in range(3):
+            harness.pageview(SITE, "/", ip=f"195.159.{160 + n}.1")
+        harness.flush()
+        assert harness.teller.jobs.run("reports").sent == 1
+        [(to, alert)] = smtp.inbox.messages
+        assert alert["Subject"] == f"{SITE}: 3 besøkende den siste timen (varsel over 2)"
+        text, body = _texts(alert)
+        assert text.startswith(f"{SITE}: 3 besøkende den siste timen") and "Meld deg av disse varslene: http" in text
+        assert '<html lang="nb">' in body
+        # The weekly report's subject, labels and comparison, as the job composes it for this reader.
+        weekly = add_subscription(store, SITE, "weekly", "norsk@example.com")
+        mail = harness.teller.reports.compose(weekly, harness.teller.state.sites[SITE], 0)
+        assert mail.subject == f"{SITE}: ukentlig rapport, Uke 47, 2026 (2026-11-16 – 2026-11-22)"
+        assert "Unike besøkende:" in mail.text and "Sammenlignet med 2026-11-09 til 2026-11-15" in mail.text
+        assert "Unsubscribe" not in mail.text and "Meld av: http" in mail.text
+    finally:
+        harness.stop()
