@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from harness import CHROME_WINDOWS, SAFARI_IPHONE, Harness
+from playwright.sync_api import sync_playwright
 from smtp_server import SmtpServer
 
 from dashboard.email_report import REPORT_METRICS, report_period
@@ -39,6 +40,23 @@ def smtp() -> SmtpServer:
 
 def _texts(message: EmailMessage) -> tuple[str, str]:
     return message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+
+
+def _screenshot(page: str) -> None:
+    """docs/screenshots/report-email.png: the HTML part as Chromium renders it, when TELLER_SCREENSHOTS is set."""
+    target = os.environ.get("TELLER_SCREENSHOTS")
+    if not target:
+        return
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=os.environ.get("TELLER_TEST_CHROMIUM", "/usr/bin/chromium")
+        )
+        try:
+            view = browser.new_page(viewport={"width": 720, "height": 900})
+            view.set_content(page)
+            view.screenshot(path=str(Path(target) / "report-email.png"), full_page=True)
+        finally:
+            browser.close()
 
 
 def _api_figures(harness: Harness, first: dt.date, last: dt.date) -> dict[str, object]:
@@ -144,6 +162,7 @@ def test_weekly_and_monthly_reports_equal_the_api(store: Store, tmp_path: Path, 
         api_goals = _api_goals(harness, week.first, week.last)
         assert rows == api_goals == [("Visit /pricing", "2", "2", "50.0"), ("Read the blog", "1", "1", "25.0")]
         assert "Goals (uniques, total, conversion rate)" in text
+        _screenshot(page)
         assert re.search(r"2\s+2\s+50%\s+Visit /pricing", text) and re.search(r"1\s+1\s+25%\s+Read the blog", text), (
             text
         )
