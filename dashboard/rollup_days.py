@@ -1,7 +1,8 @@
 """Which parts of a period each rollup answers: whole UTC months, whole UTC days, and hours for the rest.
 
 A month or day is used only when it lies wholly inside the period and, for time buckets, inside one
-bucket of the site's time zone; everything else comes from the hourly rollups.
+bucket of the site's time zone, and when its derived rows are in step with the hourly ones
+(storage/derived_rollups.py); everything else comes from the hourly rollups.
 """
 
 import calendar
@@ -12,6 +13,7 @@ from storage.dates import utc_day
 
 DAY = 86_400
 Runs = list[tuple[dt.date, dt.date]]
+InStep = tuple[set[dt.date], set[dt.date]]
 
 
 def _bucket(unix: int, timezone: str, dimension: str | None) -> object:
@@ -48,8 +50,13 @@ def _unix(day: dt.date) -> int:
     return int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
 
 
-def split_period(start: int, end: int, timezone: str, time_dimension: str | None) -> tuple[Runs, Runs, list]:
-    """(runs of whole UTC months as first days, runs of whole UTC days, leftover [from, to) Unix ranges)."""
+def split_period(
+    start: int, end: int, timezone: str, time_dimension: str | None, usable: InStep | None = None
+) -> tuple[Runs, Runs, list]:
+    """(runs of whole UTC months as first days, runs of whole UTC days, leftover [from, to) Unix ranges).
+
+    usable: the days and month starts whose daily and monthly rows may be read (None: every one).
+    """
     if time_dimension == "time:hour":
         return [], [], [(start, end)]
     hours: list[list[int]] = []
@@ -65,7 +72,7 @@ def split_period(start: int, end: int, timezone: str, time_dimension: str | None
     if day > start:
         leftover(start, min(day, end))
     while day + DAY <= end:
-        if _in_one_bucket(day, day + DAY, timezone, time_dimension):
+        if _in_one_bucket(day, day + DAY, timezone, time_dimension) and (usable is None or utc_day(day) in usable[0]):
             days.append(utc_day(day))
         else:
             leftover(day, day + DAY)
@@ -77,6 +84,8 @@ def split_period(start: int, end: int, timezone: str, time_dimension: str | None
     for first in sorted({date.replace(day=1) for date in days}):
         length = calendar.monthrange(first.year, first.month)[1]
         whole = all(first + dt.timedelta(days=i) in chosen for i in range(length))
+        if usable is not None and first not in usable[1]:
+            continue
         if whole and _in_one_bucket(_unix(first), _unix(first) + length * DAY, timezone, time_dimension):
             months.append(first)
             chosen -= {first + dt.timedelta(days=i) for i in range(length)}

@@ -1,6 +1,7 @@
 """Run a StatsQuery: each part of its plan from the source the planner chose, joined on the dimensions."""
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from dashboard.filters import filters_sql
@@ -23,10 +24,12 @@ from dashboard.planner import (
 )
 from dashboard.query import MAX_LIMIT, StatsQuery
 from dashboard.registry import DERIVED, METRICS, TIME_DIMENSIONS, dimension
-from dashboard.rollup_days import split_period
+from dashboard.rollup_days import InStep, split_period
 from dashboard.session_rows import build_sessions_sql
 from dashboard.sql_parts import order_sql
 from dashboard.visits import OpenVisitors, build_visit_sql, open_visitors
+from storage.dates import utc_day
+from storage.derived_rollups import in_step
 from storage.goals import list_goals
 from storage.sessions import IDLE_SECONDS, MAX_VISIT_SECONDS
 from storage.store import Store
@@ -44,9 +47,11 @@ def uses_rollup(query: StatsQuery) -> bool:
     return all(part.source in (EVENT_ROLLUP, VISIT_ROLLUP) for part in query_plan(query))
 
 
-def build_sql(query: StatsQuery, part: Part, only_values: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+def build_sql(
+    query: StatsQuery, part: Part, only_values: tuple[str, ...] = (), usable: InStep | None = None
+) -> tuple[str, dict[str, Any]]:
     """SQL and parameters of an event part (raw events or event rollups); only_values limits a rollup
-    query's dimension to those values."""
+    query's dimension to those values, usable names the days and months whose derived rollups may be read."""
     params: dict[str, Any] = {
         "site": query.site,
         "start": query.start,
@@ -75,7 +80,7 @@ def build_sql(query: StatsQuery, part: Part, only_values: tuple[str, ...] = ()) 
         on_events = metric_on_events(metric, goal_rows)
         selects.append(f"{METRICS[metric].on_event_rollup if rollup else on_events} AS m{index}")
     if rollup:
-        sql = f"SELECT {', '.join(selects)} FROM ({_rollup_source(query, part, params)})"
+        sql = f"SELECT {', '.join(selects)} FROM ({_rollup_source(query, part, params, usable)})"
     else:
         if not any(METRICS[m].engagement for m in part.metrics):
             where.append(counted_rows_sql(query.goals, params) if goal_rows else "name != 'engagement'")
@@ -89,14 +94,22 @@ def build_sql(query: StatsQuery, part: Part, only_values: tuple[str, ...] = ()) 
     return sql, params
 
 
-def _rollup_source(query: StatsQuery, part: Part, params: dict[str, Any]) -> str:
+def usable_rollups(store: Store, query: StatsQuery) -> InStep:
+    """The days and months of the query's period whose daily and monthly rollups are in step."""
+    first, end = utc_day(query.start), utc_day(query.end - 1) + dt.timedelta(days=1)
+    return in_step(store, query.site, first, end)
+
+
+def _rollup_source(query: StatsQuery, part: Part, params: dict[str, Any], usable: InStep | None) -> str:
     """Rollup rows of the period: whole UTC months and days from those tables, the remaining hours from hourly ones."""
     table, value = ("dimension", "value, ") if "dimension" in params else ("site", "")
     match = f"site = %(site)s{' AND dimension = %(dimension)s' if 'dimension' in params else ''}"
     if "only_values" in params:
         match += " AND value IN %(only_values)s"
     time_dimension = next((d for d in part.dimensions if d in TIME_DIMENSIONS), None)
-    months, days, hours = split_period(query.start, query.end, query.timezone, time_dimension)
+    if usable is None:
+        usable = (set(), set())  # nothing known to be in step: every hour from the hourly rollups
+    months, days, hours = split_period(query.start, query.end, query.timezone, time_dimension, usable)
     parts = []
     for suffix, runs in (("monthly", months), ("daily", days)):
         if not runs:
@@ -131,7 +144,8 @@ def _part_rows(store: Store, query: StatsQuery, part: Part, ordered: bool) -> li
         rows = _top_by_visitors(store, query, part)
         if rows is not None:
             return rows
-    return store.query(*build_sql(query, part))
+    usable = usable_rollups(store, query) if part.source == EVENT_ROLLUP else None
+    return store.query(*build_sql(query, part, usable=usable))
 
 
 def run_query(store: Store, query: StatsQuery) -> list[dict[str, list[Any]]]:
@@ -307,11 +321,13 @@ def _top_by_visitors(store: Store, query: StatsQuery, part: Part) -> list[tuple]
         return None
     by_events = dataclasses.replace(query, metrics=("events",), order_by=(("events", "desc"),), offset=0)
     events_part = dataclasses.replace(part, metrics=("events",))
-    counts = store.query(*build_sql(dataclasses.replace(by_events, limit=MAX_LIMIT), events_part))
+    usable = usable_rollups(store, query)
+    counts = store.query(*build_sql(dataclasses.replace(by_events, limit=MAX_LIMIT), events_part, usable=usable))
     size = max(_FIRST_CANDIDATES, 2 * wanted)
     while size < len(counts):
         candidates = tuple(row[0] for row in counts[:size])
-        ranked = store.query(*build_sql(dataclasses.replace(query, offset=0, limit=wanted), part, candidates))
+        narrowed = dataclasses.replace(query, offset=0, limit=wanted)
+        ranked = store.query(*build_sql(narrowed, part, candidates, usable))
         bound = counts[size][1] * _ESTIMATE_MARGIN + 1
         if len(ranked) >= wanted and ranked[wanted - 1][1 + query.metrics.index("visitors")] > bound:
             return ranked[query.offset :]

@@ -11,6 +11,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+from storage.derived_rollups import DERIVED
 from storage.history import (
     bucket_end,
     bucket_start,
@@ -64,6 +65,7 @@ def day_range(site: str, page: str, first: dt.date | None, last: dt.date | None)
 def _rollup_tables() -> list[tuple[str, str, str]]:
     """(table, time column, bucket) of every rollup, event and visit ones."""
     tables = [(view.table, view.time_column, view.bucket) for view in event_rollup_views()]
+    tables += [(derived.table, "day", derived.bucket) for derived in DERIVED]
     return tables + [(table, column, column) for table, column in VISIT_ROLLUPS]
 
 

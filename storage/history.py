@@ -7,20 +7,21 @@ recounted from the events that remain. Only buckets whose events are all still s
 bucket older than a site's oldest event (retention dropped its raw events) keeps its rollup rows.
 """
 
+import datetime as dt
 import re
 import time
 from dataclasses import dataclass
 
+from storage.dates import utc_day
+from storage.derived_rollups import derive
 from storage.migration_files import available_migrations
+from storage.mutations import delete_rows, wait_for_mutations
 from storage.sessions import IDLE_SECONDS, MAX_VISIT_SECONDS, VISIT_COLUMNS, visits_sql
-from storage.store import Store, StoreError
-from storage.topology import on_each_host
+from storage.store import Store
 from storage.visits import EVENT_COUNT, HOURLY_DIMENSIONS, VISITOR_KEY, deduplicated_visits, watermark
 
 _VIEW = re.compile(r"^CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\s+TO\s+(\w+)\s+AS\s+(.*)$", re.S)
-# Mutations finish in well under a second on both engines for test-sized tables; a big table may take
-# minutes on 18.16, which applies them in the background.
-MUTATION_TIMEOUT = 600.0
+_DROPPED = re.compile(r"^DROP\s+(TABLE|VIEW)\s+(?:IF\s+EXISTS\s+)?(\w+)\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,13 @@ class RollupView:
 
 
 def event_rollup_views() -> list[RollupView]:
-    """Every materialized view over events, in its latest definition from schemas/."""
+    """Every materialized view over events, in its latest definition from schemas/ (the hourly rollups)."""
     views: dict[str, RollupView] = {}
     for migration in available_migrations():
         for statement in migration.statements():
+            if dropped := _DROPPED.match(statement.strip()):
+                views.pop(dropped.group(2), None)
+                continue
             match = _VIEW.match(statement.strip())
             if not match or not re.search(r"\bFROM\s+events\b", match.group(3)):
                 continue
@@ -50,27 +54,6 @@ def event_rollup_views() -> list[RollupView]:
                 column, bucket = "day", "day"
             views[match.group(1)] = RollupView(match.group(2), column, bucket, select)
     return list(views.values())
-
-
-def wait_for_mutations(store: Store, timeout: float = MUTATION_TIMEOUT) -> None:
-    """Wait until every ALTER ... DELETE of this database is applied, on every host."""
-
-    def pending(target: Store, suffix: str) -> int:
-        sql = "SELECT count() FROM system.mutations WHERE database = currentDatabase() AND is_done = 0"
-        return int(target.query(sql)[0][0])
-
-    deadline = time.monotonic() + timeout
-    while sum(on_each_host(store, pending)):
-        if time.monotonic() > deadline:
-            raise StoreError("deletes (mutations) did not finish in time; they go on in the background")
-        time.sleep(0.05)
-
-
-def delete_rows(store: Store, table: str, where: str, params: dict) -> None:
-    """ALTER TABLE ... DELETE on the table (its local tables on every host of a cluster)."""
-    on_each_host(
-        store, lambda target, suffix: target.execute(f"ALTER TABLE {table}{suffix} DELETE WHERE {where}", params)
-    )
 
 
 def oldest_event(store: Store, site: str) -> int | None:
@@ -163,7 +146,15 @@ def rebuild_event_rollups(store: Store, site: str, lo: int, hi: int, complete_si
             f"INSERT INTO {view.table} ({columns}) SELECT {columns} FROM ({select})",
             {"site": site, "lo": first, "hi": end},
         )
+    if done:
+        first, end = min(span[0] for span in done.values()), max(span[1] for span in done.values())
+        rederive_rollups(store, site, first, end)
     return done
+
+
+def rederive_rollups(store: Store, site: str, lo: int, hi: int) -> None:
+    """Derive the site's daily and monthly rollups of the UTC days touching [lo, hi) from its hourly ones."""
+    derive(store, utc_day(lo), utc_day(hi - 1) + dt.timedelta(days=1), site)
 
 
 def _recount(store: Store, site: str, table: str, bucket: str, lo: int, hi: int) -> None:

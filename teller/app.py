@@ -29,6 +29,7 @@ from dashboard.auth import ApiKeyAuth
 from dashboard.goals_api import build_goals_router
 from dashboard.stats_api import build_stats_router
 from dashboard.web.install import install_dashboard
+from storage.derived_rollups import run as derive_rollups
 from storage.ingest_drops import DropLog
 from storage.migrations import migrate
 from storage.opening import open_store
@@ -49,6 +50,8 @@ log = logging.getLogger("teller")
 CommandRunner = Callable[[Store, list[str], str], tuple[int, str, str]]
 # The installation check shows a drop this many seconds after it happened, at most.
 DROP_FLUSH_SECONDS = 1.0
+# The rollups job only looks for finished UTC days that are out of step: cheap, and a minute is soon enough.
+ROLLUP_SECONDS = 60.0
 
 
 def _retention_run(store: Store, policy: Policy) -> dict[str, int]:
@@ -93,6 +96,7 @@ class Teller:
             Job("visits", settings.visit_interval, lambda: close_visits(self.store, clock(), settings.visit_settle)),
             Job("retention", settings.retention_interval, lambda: _retention_run(self.store, policy), run_first=True),
             Job("drops", DROP_FLUSH_SECONDS, self.drop_log.flush),
+            Job("rollups", ROLLUP_SECONDS, lambda: derive_rollups(self.store, clock())),
         ]
         self.reports = ReportSender(self.store, settings, lambda: self.state.sites, clock)
         jobs.append(Job("reports", settings.report_interval, self.reports.run))

@@ -26,6 +26,7 @@ from collector.ingest.referrer import classify_referrer
 from collector.ingest.useragent import parse_user_agent
 from collector.ingest.visitor import visitor_id
 from storage.dates import utc_day
+from storage.derived_rollups import derive
 from storage.salts import current_salts
 from storage.store import Store
 from teller.demo_pools import CAMPAIGNS, SCREEN_WIDTHS, SEARCH_TERMS, page_paths, public_ipv4, referrer_pool
@@ -317,4 +318,6 @@ def fill(
         progress(rows)
     if failure:
         raise failure[0]
+    # The days before today, derived now rather than by the rollups job a minute after `teller serve` starts.
+    derive(store, utc_day(first_day), utc_day(today), site)
     return written

@@ -32,7 +32,7 @@ from collector.ingest.request import MAX_URL, EventRequest
 from collector.ingest.search_sink import local_day
 from collector.ingest.state import SharedState
 from storage.dates import utc_day
-from storage.history import complete_since, rederive_visits
+from storage.history import complete_since, rederive_rollups, rederive_visits
 from storage.log_lines import known_fingerprints, record_fingerprints
 
 BATCH_LINES = 20_000
@@ -272,10 +272,11 @@ class LogImporter:
         self._rows, self._prints, self._searches = [], [], Counter()
 
     def finish(self) -> ImportResult:
-        """Write what is left and derive the visits of the imported period again."""
+        """Write what is left and derive the daily rollups and the visits of the imported period again."""
         self.flush()
         result = self.result
         if result.first_ts is not None and result.last_ts is not None:
+            rederive_rollups(self.store, self.site, result.first_ts, result.last_ts + 1)
             complete = complete_since(self.store, self.site, self.clock())
             result.visits = rederive_visits(self.store, self.site, result.first_ts, result.last_ts + 1, complete)
         return result
