@@ -1,5 +1,6 @@
 """`teller serve` plus a sampler thread that records the write buffer, the inserts and the RSS for the benchmark."""
 
+import asyncio
 import json
 import os
 import sys
@@ -13,6 +14,7 @@ import teller.app
 
 OUTPUT_ENV = "TELLER_BENCH_PROBE"
 INTERVAL = 0.25
+LAG_TICK = 0.01
 
 
 def rss_kb(pid: int | str = "self") -> int:
@@ -36,6 +38,7 @@ class Probe:
         self.inserts: Counter[str] = Counter()
         self.insert_seconds: Counter[str] = Counter()
         self._stop = threading.Event()
+        self.max_lag = 0.0  # the event loop's longest delay since the last sample, seconds
 
     def attach(self, teller: Any) -> None:
         """Time every insert of the store and start sampling."""
@@ -73,7 +76,9 @@ class Probe:
             "dropped": sum(teller.ingest.dropped.values()),
             "inserts": dict(self.inserts),
             "insert_seconds": {table: round(seconds, 4) for table, seconds in self.insert_seconds.items()},
+            "max_lag_ms": round(1000 * self.max_lag, 1),
         }
+        self.max_lag = 0.0
         with open(self.path, "a", encoding="utf-8") as out:
             out.write(json.dumps(line) + "\n")
 
@@ -81,6 +86,28 @@ class Probe:
         """Sample until the process exits."""
         while not self._stop.wait(INTERVAL):
             self.sample()
+
+
+class LagMonitor:
+    """ASGI middleware that, from the first request on, measures how late the event loop runs a 10 ms timer."""
+
+    def __init__(self, app: Any, probe: Probe) -> None:
+        self.app = app
+        self.probe = probe
+        self.started = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if not self.started:
+            self.started = True
+            asyncio.get_running_loop().create_task(self._watch())
+        await self.app(scope, receive, send)
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(LAG_TICK)
+            self.probe.max_lag = max(self.probe.max_lag, loop.time() - before - LAG_TICK)
 
 
 def main() -> None:
@@ -91,6 +118,7 @@ def main() -> None:
     def probed_create_app(*args: Any, **kwargs: Any) -> Any:
         app = create_app(*args, **kwargs)
         probe.attach(app.state.teller)
+        app.add_middleware(LagMonitor, probe=probe)
         return app
 
     teller.app.create_app = probed_create_app

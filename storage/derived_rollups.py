@@ -103,23 +103,33 @@ def _totals(store: Store, table: str, day: str, where: str, params: dict) -> dic
 
 
 def in_step(store: Store, site: str, first: dt.date, end: dt.date) -> tuple[set[dt.date], set[dt.date]]:
-    """The site's days and month starts in [first, end) whose derived rows are in step."""
-    params = {"site": site, "first": first.isoformat(), "end": end.isoformat()}
-    match = "site = %(site)s AND "
-    hourly_day = "toDate(hour, 'UTC')"
-    span = "{c} >= toDate(%(first)s) AND {c} < toDate(%(end)s)"
-    hourly = _totals(store, "site_hourly", hourly_day, match + span.format(c=hourly_day), params)
-    daily = _totals(store, "site_daily", "day", match + span.format(c="day"), params)
-    monthly = _totals(store, "site_monthly", "day", match + span.format(c="day"), params)
-    days = {key for key in set(hourly) | set(daily) if hourly.get(key) == daily.get(key)}
-    by_month: dict[tuple[str, str], list[int]] = {}
-    for (name, day), (events, pageviews) in hourly.items():
-        sums = by_month.setdefault((name, day[:8] + "01"), [0, 0])
-        sums[0], sums[1] = sums[0] + events, sums[1] + pageviews
+    """The site's days and month starts in [first, end) whose derived rows are in step (one query)."""
+    parts = [
+        ("hourly", "site_hourly", "toDate(hour, 'UTC')"),
+        ("daily", "site_daily", "day"),
+        ("monthly", "site_monthly", "day"),
+    ]
+    sql = " UNION ALL ".join(
+        f"SELECT '{kind}' AS kind, toString({day}) AS bucket, sumMerge(events) AS e, sumMerge(pageviews) AS p "
+        f"FROM {table} WHERE site = %(site)s AND {day} >= toDate(%(first)s) AND {day} < toDate(%(end)s) "
+        "GROUP BY bucket"
+        for kind, table, day in parts
+    )
+    totals: dict[str, dict[str, tuple[int, int]]] = {kind: {} for kind, _, _ in parts}
+    for kind, bucket, events, pageviews in store.query(
+        sql, {"site": site, "first": first.isoformat(), "end": end.isoformat()}
+    ):
+        totals[kind][bucket] = (int(events), int(pageviews))
+    hourly, daily, monthly = totals["hourly"], totals["daily"], totals["monthly"]
+    days = {day for day in set(hourly) | set(daily) if hourly.get(day) == daily.get(day)}
+    by_month: dict[str, tuple[int, int]] = {}
+    for day, (events, pageviews) in hourly.items():
+        month = by_month.get(day[:8] + "01", (0, 0))
+        by_month[day[:8] + "01"] = (month[0] + events, month[1] + pageviews)
     months = {
-        key for key in set(by_month) | set(monthly) if tuple(by_month.get(key, (0, 0))) == monthly.get(key, (0, 0))
+        month for month in set(by_month) | set(monthly) if by_month.get(month, (0, 0)) == monthly.get(month, (0, 0))
     }
-    return {dt.date.fromisoformat(d) for _, d in days}, {dt.date.fromisoformat(d) for _, d in months}
+    return {dt.date.fromisoformat(day) for day in days}, {dt.date.fromisoformat(month) for month in months}
 
 
 def out_of_step_days(store: Store, end: dt.date) -> list[dt.date]:

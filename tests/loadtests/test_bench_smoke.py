@@ -49,11 +49,12 @@ def test_bench_smoke_counts_match(wrk: str, server_database: str, tmp_path: Path
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     reports = {report["name"]: report for report in json.loads(out.read_text())}
-    assert set(reports) == {"bare", "teller-embedded", "teller-server"}
+    assert set(reports) == {"raw-asgi", "bare", "teller-embedded", "teller-server"}
     for name in ("teller-embedded", "teller-server"):
         report = reports[name]
         assert report["accepted"] > 1000, report
         assert report["stored"] == report["accepted"], report
         assert report["incomplete_runs"] == 0, report
         assert report["batch"]["accepted"] > 0 and report["max"]["dropped"] > 0, report
+        assert report["max_lag_ms"] > 0, report  # the event loop's delay was sampled
     assert "teller-embedded: accepted" in done.stdout
