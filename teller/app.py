@@ -48,8 +48,10 @@ from teller.settings import Settings
 log = logging.getLogger("teller")
 # (store, argv, standard input) -> (exit status, standard output, standard error) of a CLI command
 CommandRunner = Callable[[Store, list[str], str], tuple[int, str, str]]
-# The installation check shows a drop this many seconds after it happened, at most.
-DROP_FLUSH_SECONDS = 1.0
+# The installation check shows a drop this many seconds after it happened, at most. Each insert costs
+# chdb some 20-50 ms of CPU whatever its size, so a write every second under a steady trickle of bots took
+# ~4 % of the core (`loadtests.bench`: ingest_drops 0.3 inserts/s at 125 ms each on a loaded machine).
+DROP_FLUSH_SECONDS = 5.0
 # The rollups job only looks for finished UTC days that are out of step: cheap, and a minute is soon enough.
 ROLLUP_SECONDS = 60.0
 
