@@ -43,7 +43,9 @@ server-deps:
 
 test: install server-deps
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	# Two test processes, a file each at a time: the suite's ClickHouse servers, browsers and chdb threads
+	# leave a 2-core machine half idle in one process.
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 # Known-vulnerability audit of the installed dependencies against the PyPI/OSV advisory service. It is
 # not part of `make test` or CI: where the service cannot be reached it checks nothing, so it fails

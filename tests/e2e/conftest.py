@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pytest
 from axe_check import AXE_JS
 from e2e_site import TRACKER_JS, SiteServer
 from e2e_teller import TellerProcess
+from npm_install import npm_install
 
 CHROMIUM = os.environ.get("TELLER_TEST_CHROMIUM", "/usr/bin/chromium")
 E2E_DIR = Path(__file__).resolve().parent
@@ -36,17 +35,7 @@ def chromium() -> str:
 @pytest.fixture(scope="session")
 def plausible_tracker() -> Path:
     """The official npm tracker, installed into tests/e2e/node_modules on first use."""
-    if not TRACKER_JS.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            _missing("npm is missing: the browser tests install @plausible-analytics/tracker with it")
-        subprocess.run(
-            [npm, "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock"],
-            cwd=E2E_DIR,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+    npm_install(E2E_DIR, TRACKER_JS, "the browser tests install @plausible-analytics/tracker with it")
     return TRACKER_JS
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from harness import CHROME_WINDOWS, Harness
+from npm_install import npm_install
 from privacy import ip_forms, table_hits
 
 from storage.store import Store
@@ -63,14 +64,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def node_modules() -> Path:
     """@umami/node and matomo-tracker, installed into tests/trackers/node_modules on first use."""
-    npm = shutil.which("npm")
-    if shutil.which("node") is None or npm is None:
+    if shutil.which("node") is None:
         pytest.fail("node and npm are needed to run the trackers' own clients")
-    if not (TRACKERS_DIR / "node_modules" / "matomo-tracker").exists():
-        subprocess.run(
-            [npm, "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock"],
-            cwd=TRACKERS_DIR, check=True, capture_output=True, timeout=300,
-        )  # fmt: skip
+    npm_install(TRACKERS_DIR, TRACKERS_DIR / "node_modules" / "matomo-tracker", "the trackers' own clients need it")
     return TRACKERS_DIR / "node_modules"
 
 
