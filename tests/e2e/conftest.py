@@ -60,15 +60,5 @@ def site(teller: TellerProcess, plausible_tracker: Path) -> Iterator[SiteServer]
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     """axe.min.js from npm, installed into tests/e2e/node_modules on first use."""
-    if not AXE_JS.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is missing: the accessibility tests install axe-core with it", pytrace=False)
-        subprocess.run(
-            [npm, "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock"],
-            cwd=E2E_DIR,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+    npm_install(E2E_DIR, AXE_JS, "the accessibility tests install axe-core with it")
     return AXE_JS.read_text(encoding="utf-8")
