@@ -103,18 +103,20 @@ def serve(
 
     from teller.logging_config import log_config
 
+    if workers is not None and workers < 1:
+        fail("--workers must be at least 1")
+    # The options become settings: the workers read theirs from the environment, and links in e-mails are
+    # built from the bound host and port when TELLER_PUBLIC_URL is not set.
+    for name, value in (("TELLER_HOST", host), ("TELLER_PORT", port), ("TELLER_WORKERS", workers)):
+        if value is not None:
+            os.environ[name] = str(value)
     settings = Settings()
-    if workers is not None:
-        if workers < 1:
-            fail("--workers must be at least 1")
-        os.environ["TELLER_WORKERS"] = str(workers)  # the workers read their settings from the environment
-        settings = Settings()
     if settings.workers > 1 and settings.embedded:
         fail(
             f"the embedded engine runs one worker (its data dir {settings.data_dir.resolve()} belongs to one "
             "process); set TELLER_CLICKHOUSE_URL to a ClickHouse server to run several"
         )
-    bind_host, bind_port = host or settings.host, port or settings.port
+    bind_host, bind_port = settings.host, settings.port
     common = {
         "host": bind_host,
         "port": bind_port,

@@ -142,3 +142,34 @@ def test_reports_add_list_remove(embedded_env: dict[str, str]) -> None:
     again = teller(["reports", "remove", "example.com", "editor@example.com"], embedded_env)
     assert again.returncode == 1 and "has no weekly subscription" in again.stderr
     assert teller(["reports", "list", "example.com"], embedded_env).stdout.count("\n") == 1
+
+
+def test_serve_options_become_the_settings_links_are_built_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`teller serve --port` reaches the settings, so e-mail links without TELLER_PUBLIC_URL name that port."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    import teller.app
+    from teller.cli import app
+    from teller.report_job import ReportSender
+
+    seen: dict[str, object] = {}
+
+    def fake_create_app(settings: object, **kwargs: object) -> str:
+        seen["settings"] = settings
+        return "application"
+
+    monkeypatch.setattr(teller.app, "create_app", fake_create_app)
+    monkeypatch.setattr(uvicorn, "run", lambda application, **options: seen.update(options))
+    for name in ("TELLER_HOST", "TELLER_PORT", "TELLER_WORKERS", "TELLER_PUBLIC_URL"):
+        monkeypatch.setenv(name, "")  # recorded, so that what serve sets is undone after the test
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("TELLER_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["serve", "--host", "127.0.0.2", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert (seen["host"], seen["port"]) == ("127.0.0.2", 8123)
+    sender = ReportSender.__new__(ReportSender)
+    sender.settings = seen["settings"]
+    assert sender.base_url() == "http://127.0.0.2:8123"
