@@ -56,9 +56,9 @@ DROP_FLUSH_SECONDS = 5.0
 ROLLUP_SECONDS = 60.0
 
 
-def _retention_run(store: Store, policy: Policy) -> dict[str, int]:
-    """Apply the retention policy once and log what it removed."""
-    removed = apply_retention(store, policy)
+def _retention_run(store: Store, policy: Policy, now: float) -> dict[str, int]:
+    """Apply the retention policy once at now and log what it removed."""
+    removed = apply_retention(store, policy, now)
     if removed:
         log.info("retention removed %s", ", ".join(f"{n} rows from {t}" for t, n in removed.items()))
     return removed
@@ -96,7 +96,12 @@ class Teller:
         jobs = [
             Job("state", settings.site_refresh_interval, self.state.refresh),
             Job("visits", settings.visit_interval, lambda: close_visits(self.store, clock(), settings.visit_settle)),
-            Job("retention", settings.retention_interval, lambda: _retention_run(self.store, policy), run_first=True),
+            Job(
+                "retention",
+                settings.retention_interval,
+                lambda: _retention_run(self.store, policy, clock()),
+                run_first=True,
+            ),
             Job("drops", DROP_FLUSH_SECONDS, self.drop_log.flush),
             Job("rollups", ROLLUP_SECONDS, lambda: derive_rollups(self.store, clock())),
         ]

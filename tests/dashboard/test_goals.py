@@ -228,9 +228,11 @@ def test_goal_and_funnel_endpoints(harness: Harness) -> None:
     assert funnel.status_code == 201, funnel.text
     assert client.post(f"{base}/funnels", json={"name": "Bad", "steps": names[:1]}, headers=auth).status_code == 422
 
-    _event(harness, "pageview", "/pricing", IPS[0])
-    _event(harness, "Signup", "/pricing", IPS[0], {"plan": "pro"})
-    _event(harness, "pageview", "/pricing", IPS[1])
+    # A second apart: a funnel orders a visitor's events by their time, which has one-second resolution.
+    sent = (("pageview", IPS[0], None), ("Signup", IPS[0], {"plan": "pro"}), ("pageview", IPS[1], None))
+    for name, ip, props in sent:
+        harness.now += 1
+        _event(harness, name, "/pricing", ip, props)
     harness.flush()
     body = {"site_id": SITE, "funnel": "Buy", "date_range": DAY}
     numbers = client.post("/api/v2/funnel", json=body, headers=auth)
