@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import os
 import pickle
-import socket
 import threading
 from array import array
 from bisect import bisect_right
@@ -112,5 +111,4 @@ def country_of(ip_prefix: str) -> str:
         addr = addr.ipv4_mapped
     if not addr.is_global:
         return ""
-    packed = socket.inet_pton(socket.AF_INET6 if addr.version == 6 else socket.AF_INET, str(addr))
-    return (_table or load()).country(int.from_bytes(packed, "big"), addr.version)
+    return (_table or load()).country(int(addr), addr.version)
