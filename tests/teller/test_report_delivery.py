@@ -4,6 +4,8 @@ report whose delivery failed (server down) is sent in a later run of the job, ex
 import datetime as dt
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,29 +50,32 @@ def test_starttls_with_a_self_signed_certificate(tmp_path: Path) -> None:
         assert len(server.inbox.messages) == 1
 
 
-def test_a_report_job_sends_over_starttls(store: Store, tmp_path: Path) -> None:
-    with SmtpServer(self_signed_certificate(tmp_path)) as server:
-        harness = Harness(store, tmp_path, **server.settings())
-        harness.start()
-        try:
-            known_events(harness)
-            harness.now = MONDAY
-            harness.close_visits()
-            add_subscription(store, SITE, "weekly", "weekly@example.com")
-            assert harness.teller.jobs.run("reports").sent == 1
-            assert server.inbox.encrypted == [True]
-            [(to, message)] = server.inbox.messages
-            assert to == ["weekly@example.com"] and message["Subject"].startswith(f"{SITE}: weekly report")
-        finally:
-            harness.stop()
-
-
-def test_a_failed_report_is_sent_later_exactly_once(store: Store, tmp_path: Path) -> None:
-    server = SmtpServer()  # not started: the port refuses connections
+@contextmanager
+def _started(store: Store, tmp_path: Path, server: SmtpServer) -> Iterator[Harness]:
+    """A started harness that mails through server, holding the report tests' known events."""
     harness = Harness(store, tmp_path, **server.settings())
     harness.start()
     try:
         known_events(harness)
+        yield harness
+    finally:
+        harness.stop()
+
+
+def test_a_report_job_sends_over_starttls(store: Store, tmp_path: Path) -> None:
+    with SmtpServer(self_signed_certificate(tmp_path)) as server, _started(store, tmp_path, server) as harness:
+        harness.now = MONDAY
+        harness.close_visits()
+        add_subscription(store, SITE, "weekly", "weekly@example.com")
+        assert harness.teller.jobs.run("reports").sent == 1
+        assert server.inbox.encrypted == [True]
+        [(to, message)] = server.inbox.messages
+        assert to == ["weekly@example.com"] and message["Subject"].startswith(f"{SITE}: weekly report")
+
+
+def test_a_failed_report_is_sent_later_exactly_once(store: Store, tmp_path: Path) -> None:
+    server = SmtpServer()  # not started: the port refuses connections
+    with _started(store, tmp_path, server) as harness:
         harness.now = MONDAY
         harness.close_visits()
         add_subscription(store, SITE, "weekly", "weekly@example.com")
@@ -90,16 +95,11 @@ def test_a_failed_report_is_sent_later_exactly_once(store: Store, tmp_path: Path
             assert received == ["monthly@example.com", "weekly@example.com"]
             weekly = next(m for to, m in server.inbox.messages if to == ["weekly@example.com"])
             assert "Week 47, 2026" in weekly["Subject"]
-    finally:
-        harness.stop()
 
 
 def test_a_report_is_given_up_after_the_last_attempt(store: Store, tmp_path: Path) -> None:
     server = SmtpServer()
-    harness = Harness(store, tmp_path, **server.settings())
-    harness.start()
-    try:
-        known_events(harness)
+    with _started(store, tmp_path, server) as harness:
         add_subscription(store, SITE, "weekly", "weekly@example.com")
         for attempt in range(MAX_ATTEMPTS):
             harness.now = MONDAY + 3600 * attempt
@@ -111,5 +111,3 @@ def test_a_report_is_given_up_after_the_last_attempt(store: Store, tmp_path: Pat
             # The next week's report is a new message.
             harness.now = MONDAY + dt.timedelta(days=7).total_seconds()
             assert harness.teller.jobs.run("reports").sent == 1
-    finally:
-        harness.stop()
